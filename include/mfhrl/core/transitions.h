@@ -1,0 +1,42 @@
+// Transitions as plain columnar arrays: what moves between sim, learn, io and dist.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace mfhrl {
+
+inline constexpr int kObsDim = 17;  // HalfCheetah: qpos without rootx (8) + qvel (9)
+inline constexpr int kActDim = 6;   // motor controls in [-1, 1]
+
+// N transitions, row-major. obs/next_obs: (N, obs_dim); act: (N, act_dim); the rest: (N,).
+struct Transitions {
+  int obs_dim = kObsDim;
+  int act_dim = kActDim;
+  std::vector<float> obs;
+  std::vector<float> act;
+  std::vector<float> rew;
+  std::vector<float> next_obs;
+  std::vector<std::uint8_t> terminal;  // 1: the episode ended in a true terminal state
+  std::vector<std::uint8_t> timeout;   // 1: the episode was cut at the time limit
+
+  std::size_t size() const { return rew.size(); }
+  bool empty() const { return rew.empty(); }
+  void clear();
+  void reserve(std::size_t n);
+  // Appends row i of other.
+  void push_row(const Transitions& other, std::size_t i);
+  // Appends one transition from raw pointers (obs_dim / act_dim floats).
+  void push(const float* o, const float* a, float r, const float* o2, bool term, bool tout);
+  // Appends all rows of other (same dims).
+  void append(const Transitions& other);
+  // Rows [begin, end) as a new Transitions.
+  Transitions slice(std::size_t begin, std::size_t end) const;
+  // Rows at the given indices, in order.
+  Transitions gather(const std::vector<std::size_t>& rows) const;
+  // Throws InvariantError if the column lengths disagree with size().
+  void check_consistent() const;
+};
+
+}  // namespace mfhrl

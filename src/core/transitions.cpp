@@ -1,0 +1,80 @@
+#include "mfhrl/core/transitions.h"
+
+#include "mfhrl/core/error.h"
+
+namespace mfhrl {
+
+void Transitions::clear() {
+  obs.clear();
+  act.clear();
+  rew.clear();
+  next_obs.clear();
+  terminal.clear();
+  timeout.clear();
+}
+
+void Transitions::reserve(std::size_t n) {
+  obs.reserve(n * obs_dim);
+  act.reserve(n * act_dim);
+  rew.reserve(n);
+  next_obs.reserve(n * obs_dim);
+  terminal.reserve(n);
+  timeout.reserve(n);
+}
+
+void Transitions::push(const float* o, const float* a, float r, const float* o2, bool term,
+                       bool tout) {
+  obs.insert(obs.end(), o, o + obs_dim);
+  act.insert(act.end(), a, a + act_dim);
+  rew.push_back(r);
+  next_obs.insert(next_obs.end(), o2, o2 + obs_dim);
+  terminal.push_back(term ? 1 : 0);
+  timeout.push_back(tout ? 1 : 0);
+}
+
+void Transitions::push_row(const Transitions& other, std::size_t i) {
+  MFHRL_CHECK(other.obs_dim == obs_dim && other.act_dim == act_dim, "dimension mismatch");
+  push(&other.obs[i * obs_dim], &other.act[i * act_dim], other.rew[i], &other.next_obs[i * obs_dim],
+       other.terminal[i] != 0, other.timeout[i] != 0);
+}
+
+void Transitions::append(const Transitions& other) {
+  MFHRL_CHECK(other.obs_dim == obs_dim && other.act_dim == act_dim, "dimension mismatch");
+  obs.insert(obs.end(), other.obs.begin(), other.obs.end());
+  act.insert(act.end(), other.act.begin(), other.act.end());
+  rew.insert(rew.end(), other.rew.begin(), other.rew.end());
+  next_obs.insert(next_obs.end(), other.next_obs.begin(), other.next_obs.end());
+  terminal.insert(terminal.end(), other.terminal.begin(), other.terminal.end());
+  timeout.insert(timeout.end(), other.timeout.begin(), other.timeout.end());
+}
+
+Transitions Transitions::slice(std::size_t begin, std::size_t end) const {
+  MFHRL_CHECK(begin <= end && end <= size(), "slice [" << begin << "," << end << ") of " << size());
+  Transitions out;
+  out.obs_dim = obs_dim;
+  out.act_dim = act_dim;
+  out.reserve(end - begin);
+  for (std::size_t i = begin; i < end; ++i) out.push_row(*this, i);
+  return out;
+}
+
+Transitions Transitions::gather(const std::vector<std::size_t>& rows) const {
+  Transitions out;
+  out.obs_dim = obs_dim;
+  out.act_dim = act_dim;
+  out.reserve(rows.size());
+  for (std::size_t i : rows) {
+    MFHRL_CHECK(i < size(), "row " << i << " of " << size());
+    out.push_row(*this, i);
+  }
+  return out;
+}
+
+void Transitions::check_consistent() const {
+  const std::size_t n = size();
+  MFHRL_CHECK(obs.size() == n * obs_dim && next_obs.size() == n * obs_dim &&
+                  act.size() == n * act_dim && terminal.size() == n && timeout.size() == n,
+              "inconsistent transition columns for " << n << " rows");
+}
+
+}  // namespace mfhrl
