@@ -1,0 +1,33 @@
+// The generalized-Bayes posterior over the L bootstrapped policies (DESIGN §2.4, §3.4).
+// Caliper split: the learner computes local losses, dist allreduces them, these functions finish.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "mfhrl/core/rng.h"
+
+namespace mfhrl {
+
+// p_0: uniform over L >= 1 policies.
+std::vector<double> uniform_prior(int num_policies);
+
+// p(l) ∝ prior(l) * exp(-eta * losses(l)) in log space, so losses of 1e4 neither overflow nor
+// underflow to 0/0. Zero prior entries stay zero. eta <= 0 -> InputError (posterior.eta).
+std::vector<double> posterior_update(const std::vector<double>& prior,
+                                     const std::vector<double>& losses, double eta);
+
+// Shannon entropy in nats, with 0 * log 0 = 0.
+double entropy_nats(const std::vector<double>& p);
+
+// The deployed policy argmax_l p(l); ties go to the lowest index so every rank agrees.
+int map_policy(const std::vector<double>& p);
+
+// A Thompson draw l ~ p (one uniform from rng); never returns a zero-probability policy.
+int sample_policy(const std::vector<double>& p, Rng& rng);
+
+// Refuses non-finite losses before they reach the posterior: NumericalError naming round and
+// policy.
+void check_finite_losses(const std::vector<double>& losses, std::int64_t round);
+
+}  // namespace mfhrl
