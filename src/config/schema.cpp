@@ -1,0 +1,215 @@
+// The schema of a config file: every key, its default (from the merged built-in YAML) and its
+// range.
+#include <cmath>
+#include <set>
+
+#include "mfhrl/core/error.h"
+#include "validate.h"
+#include "yaml_fields.h"
+
+namespace mfhrl::config_detail {
+namespace {
+
+void require(Fields& f, const std::string& key, bool ok, const std::string& expected) {
+  if (!ok) f.fail(key, expected, f.node()[key]);
+}
+
+LevelConfig read_level(const YAML::Node& node, const std::string& path, const std::string& source,
+                       bool needs_cost) {
+  Fields f(node, path, source);
+  LevelConfig l;
+  l.name = f.text("name", "", true);
+  require(f, "name", !l.name.empty(), "a non-empty name");
+  l.gravity_scale = f.number("gravity_scale", 1.0);
+  require(f, "gravity_scale", l.gravity_scale > 0, "a number > 0");
+  l.friction_scale = f.number("friction_scale", 1.0);
+  require(f, "friction_scale", l.friction_scale > 0, "a number > 0");
+  l.mass_scale = f.number("mass_scale", 1.0);
+  require(f, "mass_scale", l.mass_scale > 0, "a number > 0");
+  l.damping_scale = f.number("damping_scale", 1.0);
+  require(f, "damping_scale", l.damping_scale > 0, "a number > 0");
+  l.action_noise_std = f.number("action_noise_std", 0.0);
+  require(f, "action_noise_std", l.action_noise_std >= 0, "a number >= 0");
+  l.timestep = f.number("timestep", 0.01, true);
+  require(f, "timestep", l.timestep > 0, "a timestep > 0 seconds");
+  l.substeps = static_cast<int>(f.integer("substeps", 5, true));
+  require(f, "substeps", l.substeps >= 1, "an integer >= 1");
+  require(f, "timestep", std::fabs(l.timestep * l.substeps - 0.05) < 1e-6,
+          "timestep * substeps == 0.05 s (the control period); substeps is " +
+              std::to_string(l.substeps));
+  l.solver_iterations = static_cast<int>(f.integer("solver_iterations", 100));
+  require(f, "solver_iterations", l.solver_iterations >= 1, "an integer >= 1");
+  l.integrator = f.text("integrator", "euler");
+  require(f, "integrator",
+          l.integrator == "euler" || l.integrator == "rk4" || l.integrator == "implicit",
+          "one of euler, rk4, implicit");
+  l.cost = f.number("cost", 1.0, needs_cost);
+  require(f, "cost", l.cost > 0, "a cost > 0");
+  f.finish();
+  return l;
+}
+
+std::vector<LevelConfig> read_levels(Fields& fid, const std::string& source) {
+  const YAML::Node levels = fid.sequence("levels", "a non-empty list of levels");
+  std::vector<LevelConfig> out;
+  std::set<std::string> names;
+  for (std::size_t i = 0; i < levels.size(); ++i) {
+    const std::string path = "fidelity.levels[" + std::to_string(i) + "]";
+    out.push_back(read_level(levels[i], path, source, true));
+    if (!names.insert(out.back().name).second) {
+      throw InputError(source + ": key '" + path + ".name': level name '" + out.back().name +
+                       "' is used twice");
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+Config config_from_yaml(const YAML::Node& root, const std::string& source) {
+  Config c;
+  Fields top(root, "", source);
+  const long long seed = top.integer("seed", 0);
+  require(top, "seed", seed >= 0, "an integer >= 0");
+  c.seed = static_cast<std::uint64_t>(seed);
+  c.strategy = top.text("strategy", c.strategy, true);
+
+  Fields fid(top.child("fidelity"), "fidelity", source);
+  c.cost_mode = fid.text("cost", "declared");
+  require(fid, "cost", c.cost_mode == "declared" || c.cost_mode == "measured",
+          "declared or measured");
+  c.levels = read_levels(fid, source);
+  fid.finish();
+
+  c.real = c.levels.back();
+  if (top.has("real")) {
+    c.real = read_level(top.child("real"), "real", source, false);
+    c.real_is_separate = true;
+  } else {
+    top.child("real");
+  }
+
+  Fields env(top.child("env"), "env", source);
+  c.episode_steps = static_cast<int>(env.integer("episode_steps", 1000));
+  require(env, "episode_steps", c.episode_steps >= 1, "an integer >= 1");
+  env.finish();
+
+  Fields budget(top.child("budget"), "budget", source);
+  c.budget_total = budget.number("total", 0.0, true);
+  require(budget, "total", c.budget_total > 0, "a budget > 0 (cost units)");
+  budget.finish();
+
+  Fields off(top.child("offline"), "offline", source);
+  c.offline.policies = static_cast<int>(off.integer("policies", 8));
+  require(off, "policies", c.offline.policies >= 1, "an integer L >= 1");
+  c.offline.steps = static_cast<int>(off.integer("steps", 10000));
+  require(off, "steps", c.offline.steps >= 0, "an integer >= 0");
+  c.offline.bootstrap = off.text("bootstrap", "poisson");
+  c.offline.dataset = off.text("dataset", "");
+  off.finish();
+
+  Fields on(top.child("online"), "online", source);
+  c.online.batch_transitions = static_cast<int>(on.integer("batch_transitions", 1000));
+  require(on, "batch_transitions", c.online.batch_transitions >= 1, "an integer n >= 1");
+  c.online.updates_per_round = static_cast<int>(on.integer("updates_per_round", 100));
+  require(on, "updates_per_round", c.online.updates_per_round >= 0, "an integer >= 0");
+  c.online.envs = static_cast<int>(on.integer("envs", 4));
+  require(on, "envs", c.online.envs >= 1 && c.online.envs <= c.online.batch_transitions,
+          "an integer in [1, online.batch_transitions]");
+  c.online.rollout = on.text("rollout", "thompson");
+  require(on, "rollout", c.online.rollout == "thompson" || c.online.rollout == "map",
+          "thompson or map");
+  on.finish();
+
+  Fields net(top.child("network"), "network", source);
+  c.network.hidden = net.int_list("hidden", c.network.hidden);
+  c.network.actor_lr = net.number("actor_lr", c.network.actor_lr);
+  require(net, "actor_lr", c.network.actor_lr > 0, "a learning rate > 0");
+  c.network.critic_lr = net.number("critic_lr", c.network.critic_lr);
+  require(net, "critic_lr", c.network.critic_lr > 0, "a learning rate > 0");
+  c.network.alpha_lr = net.number("alpha_lr", c.network.alpha_lr);
+  require(net, "alpha_lr", c.network.alpha_lr > 0, "a learning rate > 0");
+  c.network.init_alpha = net.number("init_alpha", c.network.init_alpha);
+  require(net, "init_alpha", c.network.init_alpha > 0, "a temperature > 0");
+  c.network.batch_size = static_cast<int>(net.integer("batch_size", c.network.batch_size));
+  require(net, "batch_size", c.network.batch_size >= 2, "an integer >= 2");
+  c.network.gamma = net.number("gamma", c.network.gamma);
+  require(net, "gamma", c.network.gamma >= 0 && c.network.gamma < 1, "a discount in [0, 1)");
+  c.network.tau = net.number("tau", c.network.tau);
+  require(net, "tau", c.network.tau > 0 && c.network.tau <= 1, "a number in (0, 1]");
+  net.finish();
+
+  Fields cql(top.child("cql"), "cql", source);
+  c.cql.actions = static_cast<int>(cql.integer("actions", c.cql.actions));
+  require(cql, "actions", c.cql.actions >= 1, "an integer >= 1");
+  c.cql.weight = cql.number("weight", c.cql.weight);
+  require(cql, "weight", c.cql.weight >= 0, "a number >= 0");
+  cql.finish();
+
+  Fields h2o(top.child("h2o"), "h2o", source);
+  c.h2o.penalty = h2o.number("penalty", c.h2o.penalty);
+  require(h2o, "penalty", c.h2o.penalty >= 0, "a number >= 0");
+  c.h2o.input_noise = h2o.number("input_noise", c.h2o.input_noise);
+  require(h2o, "input_noise", c.h2o.input_noise >= 0, "a number >= 0");
+  c.h2o.disc_hidden = h2o.int_list("disc_hidden", c.h2o.disc_hidden);
+  c.h2o.disc_lr = h2o.number("disc_lr", c.h2o.disc_lr);
+  require(h2o, "disc_lr", c.h2o.disc_lr > 0, "a learning rate > 0");
+  c.h2o.disc_steps_per_round =
+      static_cast<int>(h2o.integer("disc_steps_per_round", c.h2o.disc_steps_per_round));
+  require(h2o, "disc_steps_per_round", c.h2o.disc_steps_per_round >= 0, "an integer >= 0");
+  c.h2o.ratio_min = h2o.number("ratio_min", c.h2o.ratio_min);
+  c.h2o.ratio_max = h2o.number("ratio_max", c.h2o.ratio_max);
+  require(h2o, "ratio_max", c.h2o.ratio_min > 0 && c.h2o.ratio_min <= c.h2o.ratio_max,
+          "0 < h2o.ratio_min <= h2o.ratio_max");
+  h2o.finish();
+
+  Fields igm(top.child("igm"), "igm", source);
+  c.igm.history = static_cast<int>(igm.integer("history", c.igm.history));
+  require(igm, "history", c.igm.history >= 1, "an integer M >= 1");
+  c.igm.threshold_scale = igm.number("threshold_scale", c.igm.threshold_scale);
+  require(igm, "threshold_scale", c.igm.threshold_scale >= 0, "a number >= 0");
+  c.igm.threshold_budget = igm.text("threshold_budget", c.igm.threshold_budget);
+  require(igm, "threshold_budget",
+          c.igm.threshold_budget == "remaining" || c.igm.threshold_budget == "spent",
+          "remaining or spent");
+  igm.finish();
+
+  Fields post(top.child("posterior"), "posterior", source);
+  c.posterior_eta = post.number("eta", c.posterior_eta);
+  require(post, "eta", c.posterior_eta > 0, "a learning rate eta > 0");
+  post.finish();
+
+  Fields ev(top.child("eval"), "eval", source);
+  c.eval_episodes = static_cast<int>(ev.integer("episodes", c.eval_episodes));
+  require(ev, "episodes", c.eval_episodes >= 1, "an integer >= 1");
+  ev.finish();
+
+  Fields reg(top.child("regret"), "regret", source);
+  c.reference_return = reg.number("reference_return", 0.0);
+  reg.finish();
+
+  Fields ck(top.child("checkpoint"), "checkpoint", source);
+  c.checkpoint_every = static_cast<int>(ck.integer("every", 1));
+  require(ck, "every", c.checkpoint_every >= 1, "an integer >= 1");
+  ck.finish();
+
+  Fields col(top.child("collect"), "collect", source);
+  c.collect_steps = static_cast<int>(col.integer("steps", c.collect_steps));
+  require(col, "steps", c.collect_steps >= 1, "an integer >= 1");
+  c.collect_policy = col.text("policy", c.collect_policy);
+  require(col, "policy", c.collect_policy == "random" || c.collect_policy == "sac",
+          "random or sac");
+  c.collect_sac_steps = static_cast<int>(col.integer("sac_steps", c.collect_sac_steps));
+  require(col, "sac_steps", c.collect_sac_steps >= 0, "an integer >= 0");
+  col.finish();
+
+  Fields ref(top.child("reference"), "reference", source);
+  c.reference_sac_steps = static_cast<int>(ref.integer("sac_steps", c.reference_sac_steps));
+  require(ref, "sac_steps", c.reference_sac_steps >= 0, "an integer >= 0");
+  ref.finish();
+
+  top.finish();
+  return c;
+}
+
+}  // namespace mfhrl::config_detail

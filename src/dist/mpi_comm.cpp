@@ -1,0 +1,90 @@
+#include "mfhrl/dist/mpi_comm.h"
+
+#include <cstdlib>
+
+#include "mfhrl/core/error.h"
+
+namespace mfhrl {
+namespace {
+
+void check(int rc, const char* what) {
+  if (rc != MPI_SUCCESS) {
+    char msg[MPI_MAX_ERROR_STRING];
+    int len = 0;
+    MPI_Error_string(rc, msg, &len);
+    throw std::runtime_error(std::string(what) + " failed: " + std::string(msg, len));
+  }
+}
+
+}  // namespace
+
+MpiComm::MpiComm(int* argc, char*** argv) {
+  int initialized = 0;
+  MPI_Initialized(&initialized);
+  if (!initialized) {
+    check(MPI_Init(argc, argv), "MPI_Init");
+    owns_init_ = true;
+  }
+  MPI_Comm_set_errhandler(comm_, MPI_ERRORS_RETURN);
+  MPI_Comm_rank(comm_, &rank_);
+  MPI_Comm_size(comm_, &size_);
+}
+
+MpiComm::~MpiComm() {
+  int finalized = 0;
+  MPI_Finalized(&finalized);
+  if (owns_init_ && !finalized) MPI_Finalize();
+}
+
+void MpiComm::allreduce_sum(std::vector<double>& v) const {
+  check(
+      MPI_Allreduce(MPI_IN_PLACE, v.data(), static_cast<int>(v.size()), MPI_DOUBLE, MPI_SUM, comm_),
+      "MPI_Allreduce(sum)");
+}
+
+void MpiComm::allreduce_max(std::vector<double>& v) const {
+  check(
+      MPI_Allreduce(MPI_IN_PLACE, v.data(), static_cast<int>(v.size()), MPI_DOUBLE, MPI_MAX, comm_),
+      "MPI_Allreduce(max)");
+}
+
+void MpiComm::broadcast(std::vector<std::uint8_t>& bytes, int root) const {
+  long long n = static_cast<long long>(bytes.size());
+  check(MPI_Bcast(&n, 1, MPI_LONG_LONG, root, comm_), "MPI_Bcast(size)");
+  bytes.resize(static_cast<std::size_t>(n));
+  check(MPI_Bcast(bytes.data(), static_cast<int>(n), MPI_BYTE, root, comm_), "MPI_Bcast");
+}
+
+std::vector<std::uint8_t> MpiComm::allgatherv(const std::vector<std::uint8_t>& mine) const {
+  int n = static_cast<int>(mine.size());
+  std::vector<int> counts(size_), displs(size_);
+  check(MPI_Allgather(&n, 1, MPI_INT, counts.data(), 1, MPI_INT, comm_), "MPI_Allgather(sizes)");
+  int total = 0;
+  for (int p = 0; p < size_; ++p) {
+    displs[p] = total;
+    total += counts[p];
+  }
+  std::vector<std::uint8_t> all(static_cast<std::size_t>(total));
+  check(MPI_Allgatherv(mine.data(), n, MPI_BYTE, all.data(), counts.data(), displs.data(), MPI_BYTE,
+                       comm_),
+        "MPI_Allgatherv");
+  return all;
+}
+
+void MpiComm::barrier() const {
+  check(MPI_Barrier(comm_), "MPI_Barrier");
+}
+
+void MpiComm::abort(int code) const {
+  MPI_Abort(comm_, code);
+  std::_Exit(code);
+}
+
+bool launched_under_mpi() {
+  for (const char* var : {"OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_RANK", "SLURM_STEP_ID"}) {
+    if (std::getenv(var) != nullptr) return true;
+  }
+  return false;
+}
+
+}  // namespace mfhrl

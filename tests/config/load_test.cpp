@@ -1,0 +1,143 @@
+#include "mfhrl/config/load.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <fstream>
+
+#include "fixture.h"
+#include "mfhrl/core/error.h"
+
+namespace mfhrl {
+namespace {
+
+using testing::expect_throw_with;
+
+TEST(ConfigLoad, BuiltInDefaultsAreTheThreeHalfCheetahLevels) {
+  const Config c = load_config({});
+  ASSERT_EQ(c.num_levels(), 3);
+  EXPECT_EQ(c.levels[0].name, "coarse");
+  EXPECT_EQ(c.levels[2].name, "real");
+  EXPECT_DOUBLE_EQ(c.levels[0].cost, 0.1);
+  EXPECT_DOUBLE_EQ(c.levels[1].cost, 0.3);
+  EXPECT_DOUBLE_EQ(c.levels[2].cost, 1.0);
+  EXPECT_EQ(c.levels[2].substeps, 5);
+  EXPECT_LT(c.levels[0].substeps, c.levels[1].substeps);
+  EXPECT_FALSE(c.real_is_separate);
+  EXPECT_EQ(c.real.name, "real");
+  EXPECT_EQ(c.offline.policies, 8);
+  EXPECT_EQ(c.cql.actions, 10);
+  EXPECT_DOUBLE_EQ(c.cql.weight, 5.0);
+  EXPECT_EQ(c.igm.history, 8);
+  EXPECT_DOUBLE_EQ(c.posterior_eta, 1.0);
+  EXPECT_EQ(c.igm.threshold_budget, "remaining");
+  EXPECT_EQ(c.strategy, "igm");
+}
+
+TEST(ConfigLoad, DemoMergesOverDefaults) {
+  ConfigSource s;
+  s.use_demo = true;
+  const Config c = load_config(s);
+  EXPECT_EQ(c.num_levels(), 3);
+  EXPECT_EQ(c.network.hidden, (std::vector<int>{64, 64}));
+  EXPECT_EQ(c.offline.policies, 4);
+  EXPECT_DOUBLE_EQ(c.cql.weight, 5.0);  // untouched default
+}
+
+TEST(ConfigLoad, OverridesByKeyIndexAndLevelName) {
+  const Config c = parse_config_text(
+      "budget: {total: 5}", "t.yaml",
+      {"budget.total=500", "network.hidden=[32,16]", "fidelity.levels.coarse.cost=0.2",
+       "fidelity.levels.1.cost=0.4", "strategy=fixed:2", "seed=7"});
+  EXPECT_DOUBLE_EQ(c.budget_total, 500);
+  EXPECT_EQ(c.network.hidden, (std::vector<int>{32, 16}));
+  EXPECT_DOUBLE_EQ(c.levels[0].cost, 0.2);
+  EXPECT_DOUBLE_EQ(c.levels[1].cost, 0.4);
+  EXPECT_EQ(c.strategy, "fixed:2");
+  EXPECT_EQ(c.seed, 7u);
+}
+
+TEST(ConfigLoad, ResolvedYamlReproducesTheConfig) {
+  const Config a =
+      parse_config_text("real: {name: gap, gravity_scale: 1.1, timestep: 0.01, substeps: 5}",
+                        "t.yaml", {"budget.total=123.25", "h2o.penalty=0.03"});
+  const std::string y = to_yaml(a);
+  const Config b = parse_config_text(y, "resolved");
+  EXPECT_EQ(to_yaml(b), y);
+  EXPECT_EQ(config_hash(a), config_hash(b));
+  EXPECT_TRUE(b.real_is_separate);
+  EXPECT_DOUBLE_EQ(b.real.gravity_scale, 1.1);
+  EXPECT_NE(config_hash(a), config_hash(parse_config_text(y, "r", {"seed=1"})));
+}
+
+TEST(ConfigLoad, FileIsReadAndNamedInErrors) {
+  const std::string path = ::testing::TempDir() + "/mfhrl_cfg_test.yaml";
+  { std::ofstream(path) << "budget:\n  total: -3\n"; }
+  expect_throw_with<InputError>(
+      [&] {
+        load_config({{path}, {}});
+      },
+      {path, "budget.total", "> 0", "-3"});
+  std::remove(path.c_str());
+  expect_throw_with<InputError>([&] { load_config({{path}, {}}); }, {path, "cannot be opened"});
+}
+
+TEST(ConfigLoad, BadConfigsNameTheKey) {
+  struct Case {
+    std::string yaml;
+    std::vector<std::string> overrides;
+    std::vector<std::string> parts;
+  };
+  const std::vector<Case> cases = {
+      {"budget: {total: 1}\nfoo: 1", {}, {"unknown key 'foo'"}},
+      {"budget: {total: 1, totl: 2}", {}, {"unknown key 'budget.totl'"}},
+      {"budget: {total: 0}", {}, {"budget.total", "> 0"}},
+      {"budget: {total: 1}",
+       {"fidelity.levels.0.cost=-0.1"},
+       {"fidelity.levels[0].cost", "cost > 0", "-0.1"}},
+      {"budget: {total: 1}",
+       {"fidelity.levels.real.timestep=0"},
+       {"fidelity.levels[2].timestep", "> 0"}},
+      {"budget: {total: 1}",
+       {"fidelity.levels.real.timestep=-0.01"},
+       {"fidelity.levels[2].timestep"}},
+      {"budget: {total: 1}", {"fidelity.levels.real.substeps=4"}, {"0.05"}},
+      {"budget: {total: 1}\nfidelity: {levels: [{name: a, timestep: 0.01, substeps: 5}]}",
+       {},
+       {"fidelity.levels[0].cost", "required"}},
+      {"budget: {total: 1}\nfidelity: {levels: [{name: a, cost: 1, substeps: 5}]}",
+       {},
+       {"fidelity.levels[0].timestep", "required"}},
+      {"budget: {total: 1}", {"fidelity.levels.nosuch.cost=1"}, {"no element 'nosuch'"}},
+      {"budget: {total: 1}",
+       {"fidelity.levels.coarse.integrator=leapfrog"},
+       {"integrator", "euler, rk4, implicit", "leapfrog"}},
+      {"budget: {total: 1}", {"posterior.eta=0"}, {"posterior.eta", "> 0"}},
+      {"budget: {total: 1}", {"offline.policies=0"}, {"offline.policies", ">= 1"}},
+      {"budget: {total: 1}", {"network.hidden=[0]"}, {"network.hidden"}},
+      {"budget: {total: 1}", {"igm.threshold_budget=all"}, {"igm.threshold_budget"}},
+      {"budget: {total: 1}", {"budget.total"}, {"expected key=value"}},
+      {"budget: {total: [1}", {}, {"not valid YAML", "line 1"}},
+      {"- just\n- a list", {}, {"mapping"}},
+      {"budget: {total: abc}", {}, {"budget.total", "finite number", "abc"}},
+      {"budget: {total: 1}\nfidelity: {levels: [{name: a, cost: 1, timestep: 0.01, substeps: 5}, "
+       "{name: a, cost: 2, timestep: 0.01, substeps: 5}]}",
+       {},
+       {"used twice"}},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.yaml + (c.overrides.empty() ? "" : " with " + c.overrides[0]));
+    try {
+      parse_config_text(c.yaml, "t.yaml", c.overrides);
+      ADD_FAILURE() << "accepted a bad config";
+    } catch (const InputError& e) {
+      const std::string what = e.what();
+      for (const auto& p : c.parts) {
+        EXPECT_NE(what.find(p), std::string::npos) << "'" << what << "' lacks '" << p << "'";
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace mfhrl
