@@ -1,0 +1,38 @@
+// Helpers shared by the sim tests: the default levels by name and reproducible random actions.
+#pragma once
+
+#include <array>
+#include <memory>
+#include <string>
+
+#include "mfhrl/core/error.h"
+#include "mfhrl/core/rng.h"
+#include "mfhrl/sim/env.h"
+#include "mfhrl/sim/level_model.h"
+
+namespace mfhrl::testing {
+
+// The default level called `name` (coarse, medium, real).
+inline LevelConfig default_level(const std::string& name) {
+  for (const auto& l : default_halfcheetah_levels()) {
+    if (l.name == name) return l;
+  }
+  throw InvariantError("no default level " + name);
+}
+
+// A model of the default level `name`, loaded once per test binary.
+inline std::shared_ptr<const LevelModel> level_model(const std::string& name) {
+  static std::shared_ptr<const LevelModel> models[3];
+  const int i = name == "coarse" ? 0 : name == "medium" ? 1 : 2;
+  if (!models[i]) models[i] = LevelModel::create(default_level(name));
+  return models[i];
+}
+
+// Uniform actions in [-1, 1) from a test stream.
+inline std::array<float, kActDim> random_action(Rng& rng) {
+  std::array<float, kActDim> a{};
+  for (float& x : a) x = static_cast<float>(rng.uniform(-1.0, 1.0));
+  return a;
+}
+
+}  // namespace mfhrl::testing
