@@ -5,8 +5,8 @@
 
 namespace mfhrl {
 
-double information_gain(const std::vector<double>& prior,
-                        const std::vector<std::vector<double>>& batch_losses, double eta) {
+double level_information_gain(const std::vector<double>& prior,
+                              const std::vector<std::vector<double>>& batch_losses, double eta) {
   const double h_prior = entropy_nats(prior);
   if (batch_losses.empty()) return h_prior;
   double mean_h = 0.0;
@@ -21,7 +21,7 @@ std::vector<double> information_gain(const std::vector<double>& prior,
                                      const LevelLossHistory& history, double eta) {
   std::vector<double> ig;
   ig.reserve(history.size());
-  for (const auto& level : history) ig.push_back(information_gain(prior, level, eta));
+  for (const auto& level : history) ig.push_back(level_information_gain(prior, level, eta));
   return ig;
 }
 

@@ -12,8 +12,8 @@ using LevelLossHistory = std::vector<std::vector<std::vector<double>>>;
 
 // IG = H(p) - mean over batches b of H(p^b), p^b ∝ p * exp(-eta * L(b)); each entry of
 // batch_losses is one L-vector. No batches -> H(p) (optimistic: an unexplored level looks useful).
-double information_gain(const std::vector<double>& prior,
-                        const std::vector<std::vector<double>>& batch_losses, double eta);
+double level_information_gain(const std::vector<double>& prior,
+                              const std::vector<std::vector<double>>& batch_losses, double eta);
 
 // IG_k for every level k (0-based) of a history laid out as [k][m][l].
 std::vector<double> information_gain(const std::vector<double>& prior,
