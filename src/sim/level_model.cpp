@@ -2,6 +2,7 @@
 
 #include <mujoco/mujoco.h>
 
+#include <array>
 #include <cmath>
 #include <mutex>
 #include <sstream>
@@ -88,33 +89,26 @@ void validate_level(const LevelConfig& level) {
 }
 
 std::vector<LevelConfig> default_halfcheetah_levels() {
-  LevelConfig coarse;
-  coarse.name = "coarse";
-  coarse.gravity_scale = 0.9;
-  coarse.friction_scale = 0.6;
-  coarse.mass_scale = 1.2;
-  coarse.damping_scale = 2.0;
-  coarse.action_noise_std = 0.1;
-  coarse.timestep = 0.025;
-  coarse.substeps = 2;
-  coarse.solver_iterations = 20;
-  coarse.cost = 0.1;
-
-  LevelConfig medium;
-  medium.name = "medium";
-  medium.gravity_scale = 0.95;
-  medium.friction_scale = 0.8;
-  medium.mass_scale = 1.1;
-  medium.damping_scale = 1.5;
-  medium.action_noise_std = 0.05;
-  medium.timestep = 1.0 / 60.0;
-  medium.substeps = 3;
-  medium.solver_iterations = 50;
-  medium.cost = 0.3;
-
-  LevelConfig real;  // the defaults of LevelConfig are the published model
-  real.name = "real";
-  return {coarse, medium, real};
+  // name, gravity, friction, mass, damping scales, action noise, timestep, substeps, iterations,
+  // cost
+  auto level = [](const char* name, std::array<double, 5> gap, double timestep, int substeps,
+                  int iterations, double cost) {
+    LevelConfig l;
+    l.name = name;
+    l.gravity_scale = gap[0];
+    l.friction_scale = gap[1];
+    l.mass_scale = gap[2];
+    l.damping_scale = gap[3];
+    l.action_noise_std = gap[4];
+    l.timestep = timestep;
+    l.substeps = substeps;
+    l.solver_iterations = iterations;
+    l.cost = cost;
+    return l;
+  };
+  return {level("coarse", {0.9, 0.6, 1.2, 2.0, 0.1}, 0.025, 2, 20, 0.1),
+          level("medium", {0.95, 0.8, 1.1, 1.5, 0.05}, 1.0 / 60.0, 3, 50, 0.3),
+          level("real", {1.0, 1.0, 1.0, 1.0, 0.0}, 0.01, 5, 100, 1.0)};
 }
 
 std::shared_ptr<const LevelModel> LevelModel::create(const LevelConfig& level) {

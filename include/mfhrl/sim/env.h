@@ -42,6 +42,7 @@ class Env {
   // that draws reset states and action noise, and names the env in errors.
   Env(std::shared_ptr<const LevelModel> level, std::uint64_t seed, std::uint64_t instance,
       int episode_steps = 1000);
+  // Frees this env's mjData; moves hand it over (EnvGroup keeps envs in a vector).
   ~Env();
   Env(Env&& other) noexcept;
   Env& operator=(Env&& other) noexcept;
@@ -59,18 +60,28 @@ class Env {
 
   // The applied action of the last step (after noise and clipping), (6,).
   const double* applied_action() const { return applied_.data(); }
-  const double* qpos() const;  // (9,)
-  const double* qvel() const;  // (9,)
+  // Generalized positions (rootx, rootz, rooty, six joints), (9,).
+  const double* qpos() const;
+  // Generalized velocities, (9,).
+  const double* qvel() const;
   // mj_step calls since construction (substeps per control step).
   std::uint64_t physics_steps() const { return physics_steps_; }
+  // Control steps taken in the current episode.
   std::int64_t episode_step() const { return step_; }
+  // True between reset() and the timeout; step() needs a live episode.
   bool live() const { return live_; }
+  // The time limit of an episode, in control steps.
   int episode_steps() const { return episode_steps_; }
+  // The global instance index this env was keyed by.
   std::uint64_t instance() const { return instance_; }
+  // The shared model of this env's level.
   const LevelModel& level() const { return *level_; }
 
+  // The reset/action-noise stream's state (evaluate() swaps in an episode stream this way).
   const Rng::State& rng_state() const { return rng_.state(); }
+  // Replaces the reset/action-noise stream's state.
   void set_rng_state(const Rng::State& s) { rng_.set_state(s); }
+  // Everything that changes, for checkpoints.
   EnvState state() const;
   // Restores a state from state(); throws InvariantError on wrong sizes.
   void set_state(const EnvState& s);

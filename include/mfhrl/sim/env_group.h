@@ -31,6 +31,7 @@ struct EnvGroupState {
 
 class EnvGroup {
  public:
+  // `count` instances with global indices [first, first+count), sharing `level`.
   EnvGroup(std::shared_ptr<const LevelModel> level, std::uint64_t seed, std::uint64_t first,
            int count, int episode_steps = 1000);
 
@@ -39,9 +40,13 @@ class EnvGroup {
   // policy's action clipped to [-1, 1] (level noise is part of the dynamics, not of the action).
   Transitions collect(const std::vector<int>& counts, const Policy& policy);
 
+  // Global index of local instance 0.
   std::uint64_t first() const { return first_; }
+  // Number of instances.
   int size() const { return static_cast<int>(envs_.size()); }
+  // Local instance i (global index first() + i).
   Env& env(int i) { return envs_.at(static_cast<std::size_t>(i)); }
+  // Every env's state and exploration stream, for checkpoints.
   EnvGroupState state() const;
   // Restores a state from state(); throws InvariantError on a size mismatch.
   void set_state(const EnvGroupState& s);

@@ -31,6 +31,7 @@ class LevelModel {
   static std::shared_ptr<const LevelModel> create(const LevelConfig& level,
                                                   const std::string& xml_path);
 
+  // Frees the MuJoCo model.
   ~LevelModel();
   LevelModel(const LevelModel&) = delete;
   LevelModel& operator=(const LevelModel&) = delete;
