@@ -1,0 +1,48 @@
+// What a learner is made of (sizes, rates, CQL and H2O settings) and what an update reports.
+// Torch-free: callers of the learn module never see torch.
+#pragma once
+
+#include <cstdint>
+
+#include "mfhrl/core/config.h"
+#include "mfhrl/core/transitions.h"
+
+namespace mfhrl::learn {
+
+struct AgentSpec {
+  int obs_dim = kObsDim;
+  int act_dim = kActDim;
+  NetworkConfig net;
+  CqlConfig cql;
+  H2oConfig h2o;
+};
+
+// Losses are means over the twin critics; the critics minimise the sum of both, i.e.
+// 2 * (critic_loss + weight * cql_penalty).
+struct UpdateStats {
+  double critic_loss = 0.0;  // Bellman MSE (importance-weighted on simulated rows for H2O)
+  double actor_loss = 0.0;   // E[alpha * log pi(a|s) - min_j Q_j(s, a)]
+  double alpha = 0.0;        // entropy temperature used in this step (before its own update)
+  double cql_penalty = 0.0;  // unweighted conservative penalty (0 for plain SAC)
+  double q_mean = 0.0;       // mean Q_1 on the (real) minibatch
+};
+
+enum class UpdateKind { kSac, kCql, kH2o };
+
+// The learner part of a run configuration.
+AgentSpec agent_spec(const Config& config);
+
+// Throws InputError naming the config key (e.g. `network.hidden`) of the first bad value.
+void validate(const AgentSpec& spec);
+
+// Sets torch to one intra-op thread (one thread per MPI rank keeps results rank-count independent).
+void init_threads();
+
+// Matmul FLOPs of one update at minibatch `batch` (H2O: `batch` real + `batch` simulated rows);
+// a backward pass is counted as twice its forward pass.
+double update_flops(const AgentSpec& spec, UpdateKind kind, int batch);
+
+// Seconds per torch::mm of (m x k) * (k x n) float matrices, best of `reps` (for FLOP/s baselines).
+double matmul_seconds(int m, int k, int n, int reps);
+
+}  // namespace mfhrl::learn

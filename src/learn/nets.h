@@ -1,0 +1,82 @@
+// Private torch helpers of the learn module: MLPs, a hand-written Adam with plain state, noise
+// tensors from mfhrl::Rng, Transitions -> tensors, and TensorBlob conversion. Never installed.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <string>
+#include <vector>
+
+#include "mfhrl/core/rng.h"
+#include "mfhrl/core/tensor_blob.h"
+#include "mfhrl/core/transitions.h"
+
+namespace mfhrl::learn {
+
+using Mlp = torch::nn::Sequential;
+
+// Linear-ReLU-...-Linear: in -> hidden... -> out, torch default init from the global generator.
+Mlp make_mlp(int in, const std::vector<int>& hidden, int out);
+
+// dst <- src, parameter by parameter (target network initialisation).
+void copy_params(const Mlp& dst, const Mlp& src);
+
+// dst <- (1 - tau) * dst + tau * src.
+void soft_update(const Mlp& dst, const Mlp& src, double tau);
+
+// Turns gradients of a network's parameters on or off (critics are frozen in the actor loss).
+void set_requires_grad(const Mlp& net, bool on);
+
+// (rows, cols) standard normals drawn row-major from rng.
+torch::Tensor normal_tensor(Rng& rng, std::int64_t rows, std::int64_t cols);
+
+// (rows, cols) uniforms in [lo, hi) drawn row-major from rng.
+torch::Tensor uniform_tensor(Rng& rng, std::int64_t rows, std::int64_t cols, double lo, double hi);
+
+// A Transitions minibatch as float tensors; done = terminal (timeouts still bootstrap).
+struct Batch {
+  torch::Tensor obs;       // (N, obs_dim)
+  torch::Tensor act;       // (N, act_dim)
+  torch::Tensor rew;       // (N)
+  torch::Tensor next_obs;  // (N, obs_dim)
+  torch::Tensor done;      // (N)
+};
+Batch to_batch(const Transitions& t, int obs_dim, int act_dim);
+
+// Adam (the torch 1.13 formula) whose state is plain tensors so checkpoints can hold it.
+class Adam {
+ public:
+  Adam(std::vector<torch::Tensor> params, double lr);
+  // Drops all gradients so the next backward starts from zero.
+  void zero_grad();
+  // One Adam step over every parameter with a gradient.
+  void step();
+  // Appends m, v and step under prefix ("critic_adam/m/3", ...).
+  void put(TensorBlobs& out, const std::string& prefix) const;
+  // Restores what put() wrote.
+  void take(const TensorBlobs& in, const std::string& prefix);
+
+ private:
+  std::vector<torch::Tensor> params_, m_, v_;
+  std::int64_t step_ = 0;
+  double lr_;
+};
+
+// Appends tensor t (float32 or int64) as blob `name`.
+void put_tensor(TensorBlobs& out, const std::string& name, const torch::Tensor& t);
+// Copies blob `name` into dst; InputError when missing or when shape or dtype differ.
+void take_tensor(const TensorBlobs& in, const std::string& name, const torch::Tensor& dst);
+// Throws InputError unless `in` holds every blob of `like` with the same shape and dtype, so a
+// bad checkpoint is refused before any tensor is overwritten.
+void check_blobs(const TensorBlobs& in, const TensorBlobs& like);
+// Every named parameter of net under prefix/.
+void put_module(TensorBlobs& out, const std::string& prefix, const Mlp& net);
+void take_module(const TensorBlobs& in, const std::string& prefix, const Mlp& net);
+// The four state words of an Rng as an int64 blob.
+void put_rng(TensorBlobs& out, const std::string& name, const Rng& rng);
+void take_rng(const TensorBlobs& in, const std::string& name, Rng& rng);
+
+// Throws NumericalError naming `what` when v is not finite.
+void check_finite(double v, const char* what);
+
+}  // namespace mfhrl::learn

@@ -1,0 +1,176 @@
+// Agent: SAC learns a bandit, CQL is conservative, determinism, save/load, critic_loss.
+#include "mfhrl/learn/agent.h"
+
+#include <cmath>
+
+#include "fixture.h"
+#include "mfhrl/core/error.h"
+#include "toy.h"
+
+namespace mfhrl::learn {
+namespace {
+
+// One torch thread, as in the application.
+class ThreadsEnv : public ::testing::Environment {
+ public:
+  void SetUp() override { init_threads(); }
+};
+const auto* const kThreadsEnv = ::testing::AddGlobalTestEnvironment(new ThreadsEnv);
+
+// A 1-d bandit: gamma 0, every row terminal, reward -(a - 0.3)^2.
+TEST(AgentTest, SacLearnsContinuousBandit) {
+  AgentSpec s = toy::small_spec(1, 1);
+  s.net.actor_lr = s.net.critic_lr = s.net.alpha_lr = 3e-3;
+  s.net.gamma = 0.0;
+  Agent agent(s, 1, 0);
+  Rng rng(1, Stream::kTest, 0);
+  for (int step = 0; step < 1500; ++step) {
+    Transitions mb = toy::random_batch(rng, 1, 1, 64);
+    std::fill(mb.terminal.begin(), mb.terminal.end(), 1);
+    const UpdateStats st = agent.sac_update(mb);
+    ASSERT_TRUE(std::isfinite(st.critic_loss));
+    EXPECT_EQ(st.cql_penalty, 0.0);
+  }
+  for (float o : {-0.5f, 0.0f, 0.5f}) {
+    float a = 0.0f;
+    agent.act(&o, &a, true, nullptr);
+    EXPECT_NEAR(a, 0.3, 0.05) << "obs " << o;
+  }
+  // The critic learned the reward: Q(0.3) ~ 0 and Q(-0.7) ~ -1.
+  const float o = 0.0f, best = 0.3f, worse = -0.7f;
+  EXPECT_NEAR(agent.q_value(&o, &best), 0.0, 0.05);
+  EXPECT_NEAR(agent.q_value(&o, &worse), -1.0, 0.15);
+}
+
+// Q gap between an in-data action (-0.5) and an out-of-data one (0.8) after n CQL steps.
+double cql_gap(double weight) {
+  AgentSpec s = toy::small_spec(1, 1);
+  s.net.actor_lr = s.net.critic_lr = 1e-3;
+  s.net.gamma = 0.0;
+  s.cql.weight = weight;
+  s.cql.actions = 4;
+  Agent agent(s, 2, 0);
+  Rng rng(2, Stream::kTest, 0);
+  for (int step = 0; step < 400; ++step) {
+    Transitions mb = toy::random_batch(rng, 1, 1, 64);
+    for (auto& a : mb.act) a = static_cast<float>(-0.5 + 0.1 * (rng.uniform() - 0.5));
+    std::fill(mb.rew.begin(), mb.rew.end(), 0.0f);
+    std::fill(mb.terminal.begin(), mb.terminal.end(), 1);
+    const UpdateStats st = agent.cql_update(mb);
+    EXPECT_TRUE(std::isfinite(st.cql_penalty));
+  }
+  const float o = 0.0f, in = -0.5f, out = 0.8f;
+  return agent.q_value(&o, &in) - agent.q_value(&o, &out);
+}
+
+TEST(AgentTest, CqlPenaltyPushesDownOutOfDataActions) {
+  const double plain = cql_gap(0.0);
+  const double conservative = cql_gap(5.0);
+  EXPECT_GT(conservative, 1.0);
+  EXPECT_GT(conservative, plain + 1.0) << "plain gap " << plain;
+}
+
+TEST(AgentTest, SameSeedAndIndexGiveIdenticalAgents) {
+  const AgentSpec s = toy::small_spec(3, 2);
+  const Agent a(s, 5, 1);
+  const Agent other(s, 5, 0);  // built in between: must not disturb the next one
+  const Agent b(s, 5, 1);
+  EXPECT_TRUE(toy::same_blobs(a.state(), b.state()));
+  EXPECT_FALSE(toy::same_blobs(a.state(), other.state()));
+  EXPECT_FALSE(toy::same_blobs(a.state(), Agent(s, 6, 1).state()));
+  const float obs[3] = {0.1f, -0.2f, 0.3f};
+  float x[2], y[2];
+  Rng ra(9, Stream::kTest, 0), rb(9, Stream::kTest, 0);
+  a.act(obs, x, false, &ra);
+  b.act(obs, y, false, &rb);
+  EXPECT_EQ(x[0], y[0]);
+  EXPECT_EQ(x[1], y[1]);
+  a.act(obs, x, true, nullptr);
+  EXPECT_LE(std::abs(x[0]), 1.0f);
+  EXPECT_LE(std::abs(x[1]), 1.0f);
+}
+
+// Applies the same three kinds of update, so save/load covers every optimizer and noise draw.
+void three_updates(Agent& agent, Rng& rng) {
+  const Transitions real = toy::random_batch(rng, 3, 2, 16);
+  const Transitions sim = toy::random_batch(rng, 3, 2, 16);
+  agent.sac_update(real);
+  agent.cql_update(real);
+  agent.h2o_update(real, sim, std::vector<float>(16, 0.5f));
+}
+
+bool same_stats(const UpdateStats& x, const UpdateStats& y) {
+  return x.critic_loss == y.critic_loss && x.actor_loss == y.actor_loss && x.alpha == y.alpha &&
+         x.cql_penalty == y.cql_penalty && x.q_mean == y.q_mean;
+}
+
+TEST(AgentTest, SaveLoadContinuesBitIdentically) {
+  const AgentSpec s = toy::small_spec(3, 2);
+  Agent a(s, 3, 0);
+  Rng rng(3, Stream::kTest, 0);
+  three_updates(a, rng);
+  const TensorBlobs saved = a.state();
+  Agent b(s, 4, 7);  // a different agent, overwritten by the load
+  b.load_state(saved);
+  EXPECT_TRUE(toy::same_blobs(b.state(), saved));
+  const Transitions real = toy::random_batch(rng, 3, 2, 16);
+  const Transitions sim = toy::random_batch(rng, 3, 2, 16);
+  const std::vector<float> w(16, 0.25f);
+  EXPECT_TRUE(same_stats(a.sac_update(real), b.sac_update(real)));
+  EXPECT_TRUE(same_stats(a.cql_update(real), b.cql_update(real)));
+  EXPECT_TRUE(same_stats(a.h2o_update(real, sim, w), b.h2o_update(real, sim, w)));
+  EXPECT_TRUE(toy::same_blobs(a.state(), b.state()));
+  EXPECT_EQ(a.critic_loss(real, nullptr), b.critic_loss(real, nullptr));
+}
+
+TEST(AgentTest, LoadRefusesIncompleteOrMismatchedState) {
+  const AgentSpec s = toy::small_spec(3, 2);
+  Agent a(s, 3, 0);
+  TensorBlobs blobs = a.state();
+  const TensorBlobs before = blobs;
+  blobs.erase(blobs.begin() + 2);
+  testing::expect_throw_with<InputError>([&] { a.load_state(blobs); }, {"missing", "actor/"});
+  AgentSpec wide = s;
+  wide.net.hidden = {16, 16};
+  testing::expect_throw_with<InputError>([&] { a.load_state(Agent(wide, 3, 0).state()); },
+                                         {"wrong shape"});
+  EXPECT_TRUE(toy::same_blobs(a.state(), before));  // refused before anything was overwritten
+}
+
+TEST(AgentTest, CriticLossWeightsAndNoStateChange) {
+  const AgentSpec s = toy::small_spec(3, 2);
+  Agent a(s, 3, 0);
+  Rng rng(4, Stream::kTest, 0);
+  three_updates(a, rng);
+  const Transitions b = toy::random_batch(rng, 3, 2, 32);
+  const TensorBlobs before = a.state();
+  const double plain = a.critic_loss(b, nullptr);
+  const std::vector<float> ones(32, 1.0f), zeros(32, 0.0f);
+  std::vector<float> half(32, 0.0f);
+  std::fill(half.begin(), half.begin() + 16, 2.0f);
+  EXPECT_GT(plain, 0.0);
+  EXPECT_EQ(a.critic_loss(b, &ones), plain);
+  EXPECT_EQ(a.critic_loss(b, &zeros), 0.0);
+  EXPECT_EQ(a.critic_loss(b, nullptr), plain);  // repeatable: no noise stream consumed
+  // Weight 2 on the first half and 0 on the rest = the first half's mean loss.
+  EXPECT_NEAR(a.critic_loss(b, &half), a.critic_loss(b.slice(0, 16), nullptr), 1e-5 * plain);
+  EXPECT_TRUE(toy::same_blobs(a.state(), before));
+}
+
+TEST(AgentTest, NonFiniteLossIsNumericalError) {
+  Agent a(toy::small_spec(3, 2), 3, 0);
+  Rng rng(5, Stream::kTest, 0);
+  Transitions b = toy::random_batch(rng, 3, 2, 8);
+  b.rew[3] = std::nanf("");
+  testing::expect_throw_with<NumericalError>([&] { a.sac_update(b); }, {"critic loss"});
+  testing::expect_throw_with<NumericalError>([&] { a.critic_loss(b, nullptr); }, {"critic loss"});
+}
+
+TEST(AgentTest, BadSpecIsInputError) {
+  AgentSpec s = toy::small_spec(3, 2);
+  s.net.hidden = {0};
+  testing::expect_throw_with<InputError>([&] { Agent(s, 0, 0); }, {"network.hidden"});
+}
+
+}  // namespace
+}  // namespace mfhrl::learn
