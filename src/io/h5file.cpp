@@ -219,7 +219,7 @@ TensorBlobs H5File::read_blobs(const std::string& group) const {
   TensorBlobs blobs;
   for (const auto& name : state.names) {
     const std::string what = path_ + ": '" + group + "/" + name + "'";
-    Handle d(check(H5Dopen2(g.get(), name.c_str(), H5P_DEFAULT), "H5Dopen2 " + name));
+    Handle d = h5::open_dataset(g.get(), name, path_);
     Handle ft(check(H5Dget_type(d.get()), "H5Dget_type"));
     TensorBlob b;
     b.name = name;

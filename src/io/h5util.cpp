@@ -204,6 +204,12 @@ double read_attr_f64(hid_t obj, const std::string& name) {
   return read_attr_num<double>(obj, name, H5T_NATIVE_DOUBLE);
 }
 
+Handle open_dataset(hid_t loc, const std::string& name, const std::string& file_path) {
+  const hid_t d = H5Dopen2(loc, name.c_str(), H5P_DEFAULT);
+  if (d < 0) throw InputError(file_path + ": cannot open '" + name + "' (damaged file?)");
+  return Handle(d);
+}
+
 std::vector<hsize_t> dims_of(hid_t dset) {
   Handle space(check(H5Dget_space(dset), "H5Dget_space"));
   const int rank = H5Sget_simple_extent_ndims(space.get());

@@ -75,6 +75,9 @@ std::int64_t read_attr_i64(hid_t obj, const std::string& name);
 std::uint64_t read_attr_u64(hid_t obj, const std::string& name);
 double read_attr_f64(hid_t obj, const std::string& name);
 
+// Opens dataset name under loc; InputError naming file_path and name if it cannot (damaged file).
+Handle open_dataset(hid_t loc, const std::string& name, const std::string& file_path);
+
 // Dimensions of a dataset's current extent.
 std::vector<hsize_t> dims_of(hid_t dset);
 

@@ -182,7 +182,7 @@ RunFile RunFile::open_existing(const std::string& path, const Comm& comm, bool w
   std::int64_t rounds = 0;
   try {
     m.config_yaml = h5::read_string_dataset(id, "config");
-    Handle cfg(check(H5Dopen2(id, "config", H5P_DEFAULT), "H5Dopen2 config"));
+    Handle cfg = h5::open_dataset(id, "config", path);
     m.seed = h5::read_attr_u64(cfg.get(), "seed");
     m.strategy = h5::read_attr_string(cfg.get(), "strategy");
     m.levels = static_cast<int>(h5::read_attr_i64(cfg.get(), "levels"));
@@ -197,7 +197,7 @@ RunFile RunFile::open_existing(const std::string& path, const Comm& comm, bool w
   const auto check_column = [&](const char* name, hsize_t width) {
     const std::string key = column_path(name);
     if (!f.has(key)) throw InputError(path + ": missing '/" + key + "'");
-    Handle d(check(H5Dopen2(id, key.c_str(), H5P_DEFAULT), "H5Dopen2 " + key));
+    Handle d = h5::open_dataset(id, key, path);
     const std::vector<hsize_t> dims = h5::dims_of(d.get());
     const bool shape_ok = dims.size() == (width == 0 ? 1u : 2u) && (width == 0 || dims[1] == width);
     if (!shape_ok || dims[0] < static_cast<hsize_t>(rounds)) {
@@ -272,7 +272,7 @@ std::vector<TraceRow> RunFile::read_trace() const {
   // Columns may hold a trailing incomplete row (read-only open), so read only the first n rows.
   const auto read = [&](const char* name, hid_t mtype, void* out, std::size_t width) {
     if (n == 0) return;
-    Handle d(check(H5Dopen2(id, column_path(name).c_str(), H5P_DEFAULT), "H5Dopen2"));
+    Handle d = h5::open_dataset(id, column_path(name), file_.path());
     Handle fspace(check(H5Dget_space(d.get()), "H5Dget_space"));
     const hsize_t start[2] = {0, 0};
     const hsize_t count[2] = {n, width};
