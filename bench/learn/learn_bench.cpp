@@ -1,0 +1,123 @@
+// Gradient steps per second of SAC, CQL and H2O updates, and their achieved matmul FLOP/s as a
+// fraction of what torch::mm reaches on the layer shape that dominates them (batch x hidden x
+// hidden).
+#include <benchmark/benchmark.h>
+
+#include <ctime>
+#include <vector>
+
+#include "mfhrl/core/rng.h"
+#include "mfhrl/learn/agent.h"
+#include "mfhrl/learn/discriminator.h"
+
+namespace mfhrl::learn {
+namespace {
+
+// CPU seconds of this process: on a shared machine, wall time would charge us for others' work.
+double cpu_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
+}
+
+// Random HalfCheetah-shaped rows.
+Transitions random_rows(Rng& rng, int n) {
+  Transitions t;
+  std::vector<float> o(kObsDim), a(kActDim), o2(kObsDim);
+  for (int i = 0; i < n; ++i) {
+    for (auto& x : o) x = static_cast<float>(rng.normal());
+    for (auto& x : a) x = static_cast<float>(rng.uniform(-1.0, 1.0));
+    for (auto& x : o2) x = static_cast<float>(rng.normal());
+    t.push(o.data(), a.data(), static_cast<float>(rng.normal()), o2.data(), false, false);
+  }
+  return t;
+}
+
+AgentSpec bench_spec(int hidden, int batch) {
+  AgentSpec s;
+  s.net.hidden = {hidden, hidden};
+  s.h2o.disc_hidden = {hidden, hidden};
+  s.net.batch_size = batch;
+  return s;
+}
+
+// Args: hidden width, batch.
+template <UpdateKind kKind>
+void BM_Update(benchmark::State& state) {
+  init_threads();
+  const int hidden = static_cast<int>(state.range(0)), batch = static_cast<int>(state.range(1));
+  const AgentSpec spec = bench_spec(hidden, batch);
+  Agent agent(spec, 0, 0);
+  Rng rng(0, Stream::kTest, 0);
+  std::vector<Transitions> real, sim;
+  for (int i = 0; i < 4; ++i) {
+    real.push_back(random_rows(rng, batch));
+    sim.push_back(random_rows(rng, batch));
+  }
+  const std::vector<float> w(static_cast<std::size_t>(batch), 0.5f);
+  const double mm_flops = 2.0 * batch * hidden * hidden / matmul_seconds(batch, hidden, hidden, 20);
+  std::size_t i = 0;
+  const double t0 = cpu_seconds();
+  for (auto _ : state) {
+    const auto& r = real[i % 4];
+    UpdateStats st;
+    if (kKind == UpdateKind::kSac) st = agent.sac_update(r);
+    if (kKind == UpdateKind::kCql) st = agent.cql_update(r);
+    if (kKind == UpdateKind::kH2o) st = agent.h2o_update(r, sim[i % 4], w);
+    benchmark::DoNotOptimize(st);
+    ++i;
+  }
+  const double secs = cpu_seconds() - t0;
+  const double flops = update_flops(spec, kKind, batch) * static_cast<double>(state.iterations());
+  state.counters["steps/s"] =
+      benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+  state.counters["GFLOP/s"] = flops / secs / 1e9;
+  state.counters["mm_GFLOP/s"] = mm_flops / 1e9;
+  state.counters["ratio"] = flops / secs / mm_flops;
+}
+
+// One-row action (the rollout path), sampled.
+void BM_Act(benchmark::State& state) {
+  init_threads();
+  const Agent agent(bench_spec(static_cast<int>(state.range(0)), 1), 0, 0);
+  Rng rng(0, Stream::kTest, 1);
+  std::vector<float> obs(kObsDim, 0.1f), act(kActDim);
+  for (auto _ : state) {
+    agent.act(obs.data(), act.data(), false, &rng);
+    benchmark::DoNotOptimize(act.data());
+  }
+  state.counters["acts/s"] =
+      benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+}
+
+// One discriminator step on batch real + batch simulated rows.
+void BM_DiscriminatorStep(benchmark::State& state) {
+  init_threads();
+  const int batch = static_cast<int>(state.range(1));
+  Discriminator d(bench_spec(static_cast<int>(state.range(0)), batch), 0, 0);
+  Rng rng(0, Stream::kTest, 2);
+  const Transitions real = random_rows(rng, batch), sim = random_rows(rng, batch);
+  for (auto _ : state) benchmark::DoNotOptimize(d.train_step(real, sim));
+  state.counters["steps/s"] =
+      benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+}
+
+BENCHMARK_TEMPLATE(BM_Update, UpdateKind::kSac)
+    ->Args({64, 64})
+    ->Args({256, 256})
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_TEMPLATE(BM_Update, UpdateKind::kCql)
+    ->Args({64, 64})
+    ->Args({256, 256})
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_TEMPLATE(BM_Update, UpdateKind::kH2o)
+    ->Args({64, 64})
+    ->Args({256, 256})
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Act)->Arg(64)->Arg(256)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_DiscriminatorStep)->Args({64, 64})->Args({256, 256})->Unit(benchmark::kMillisecond);
+
+}  // namespace
+}  // namespace mfhrl::learn
+
+BENCHMARK_MAIN();
