@@ -1,0 +1,266 @@
+#!/usr/bin/python3
+"""Summarizes a study made by jobs/study.sh: curves, level histogram, tables.
+
+  /usr/bin/python3 analysis/report.py STUDY_DIR [--strict]
+
+Reads STUDY_DIR/study.yaml and every run file it asks for (STUDY_DIR/runs/...). A run is used
+only if its file exists, has finished = 1, a non-empty trace and the seed/strategy/budget the
+study expects; every other run is named on stderr and in summary.md, and each table row says
+how many seeds it averages (n of n_expected). Writes into STUDY_DIR/report/:
+  regret_vs_budget.{png,pdf}  cumulative regret against budget spent, one panel per budget
+  return_vs_budget.{png,pdf}  test return (eval_return_mean) against budget spent
+      curves: mean over seeds after interpolating each seed onto a common grid (from the largest
+      first to the smallest last budget_spent, 101 points: no extrapolation), band = 95%
+      percentile bootstrap of the mean over seeds (2000 resamples, numpy default_rng(0))
+  levels.{png,pdf}            fraction of rounds spent at each level, per strategy
+  summary.csv, summary.md     per strategy x budget: final return, normalized score, cumulative
+      regret as mean and 95% CI half-width (Student t over seeds: exact for a few seeds and
+      checkable by hand; empty for n = 1), n, n_expected, excluded runs
+Exit status: 0 when at least one run was usable (also when some are missing: they are named),
+1 when none was, 2 on bad arguments or study file; with --strict, 3 if any run is not usable.
+"""
+import math
+import os
+import sys
+
+import numpy as np
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "jobs"))
+import study_plan  # noqa: E402
+
+GRID_POINTS = 101
+BOOTSTRAP = 2000
+# Two-sided 95% Student t quantiles t(0.975, df), df = 1..30.
+T975 = (12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179,
+        2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064,
+        2.060, 2.056, 2.052, 2.048, 2.045, 2.042)
+METRICS = (("final_return", "eval_return_mean"), ("normalized_score", "normalized_score"),
+           ("cumulative_regret", "cumulative_regret"))
+
+
+def t975(df):
+    """t(0.975, df); beyond the table, 1.96 + 2.46/df is within 0.002 of the true value."""
+    return T975[df - 1] if df <= len(T975) else 1.96 + 2.46 / df
+
+
+def mean_ci(values):
+    """(mean, 95% CI half-width) of a sample; the half-width is nan for one value."""
+    v = np.asarray(values, dtype=float)
+    if len(v) < 2:
+        return float(v.mean()), math.nan
+    return float(v.mean()), float(t975(len(v) - 1) * v.std(ddof=1) / math.sqrt(len(v)))
+
+
+def read_run(path, strategy, budget, seed):
+    """Trace columns of one usable run, or (None, reason) when it cannot be used."""
+    import h5py
+
+    if not os.path.exists(path):
+        return None, "missing"
+    try:
+        with h5py.File(path, "r") as f:
+            if int(f.attrs.get("finished", 0)) != 1:
+                return None, f"unfinished ({int(f.attrs.get('rounds_completed', 0))} rounds)"
+            cfg = f["config"].attrs
+            got = (str(_text(cfg["strategy"])), float(cfg["budget_total"]), int(cfg["seed"]))
+            if got != (strategy, float(budget), int(seed)):
+                return None, f"config is {got}, study expects {(strategy, float(budget), seed)}"
+            tr = {k: f["trace"][k][()] for k in f["trace"]}
+            levels = int(cfg["levels"])
+    except (OSError, KeyError) as e:
+        return None, f"unreadable ({e})"
+    if len(tr.get("round", [])) == 0:
+        return None, "empty trace"
+    tr["_levels"] = levels
+    return tr, None
+
+
+def _text(v):
+    return v.decode() if isinstance(v, bytes) else v
+
+
+def collect(st, study_dir):
+    """Usable runs as {(strategy, budget): {seed: trace}} and a list of (path, reason) problems."""
+    runs, problems = {}, []
+    for strategy, budget, seed, path in study_plan.expected_runs(st, study_dir):
+        tr, why = read_run(path, strategy, budget, seed)
+        runs.setdefault((strategy, budget), {})
+        if tr is None:
+            problems.append((strategy, budget, seed, path, why))
+        else:
+            runs[(strategy, budget)][seed] = tr
+    return runs, problems
+
+
+def summary_table(st, runs, problems):
+    """One pandas row per strategy x budget with mean and CI half-width of the final values."""
+    import pandas as pd
+
+    rows = []
+    for strategy in st["strategies"]:
+        for budget in st["budgets"]:
+            by_seed = runs[(strategy, budget)]
+            row = {"strategy": strategy, "budget": budget, "n": len(by_seed),
+                   "n_expected": len(st["seeds"])}
+            for name, col in METRICS:
+                m, h = mean_ci([tr[col][-1] for tr in by_seed.values()]) if by_seed else \
+                    (math.nan, math.nan)
+                row[f"{name}_mean"], row[f"{name}_ci95"] = m, h
+            row["excluded"] = " ".join(f"s{seed}:{why.split(' ')[0]}"
+                                       for s, b, seed, _, why in problems
+                                       if s == strategy and b == budget)
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def bootstrap_band(curves, rng):
+    """Mean and 2.5/97.5 percentiles of the bootstrapped mean over rows of curves (n, G)."""
+    n = curves.shape[0]
+    mean = curves.mean(axis=0)
+    if n == 1:
+        return mean, mean, mean
+    idx = rng.integers(0, n, size=(BOOTSTRAP, n))
+    boot = curves[idx].mean(axis=1)
+    return mean, np.percentile(boot, 2.5, axis=0), np.percentile(boot, 97.5, axis=0)
+
+
+def on_grid(by_seed, column):
+    """Each seed's column interpolated onto a common budget_spent grid: (grid, (n, G))."""
+    lo = max(tr["budget_spent"][0] for tr in by_seed.values())
+    hi = min(tr["budget_spent"][-1] for tr in by_seed.values())
+    grid = np.linspace(lo, hi, GRID_POINTS)
+    ys = [np.interp(grid, tr["budget_spent"], tr[column]) for tr in by_seed.values()]
+    return grid, np.array(ys)
+
+
+def plot_curves(st, runs, column, ylabel, stem, out_dir, rng):
+    """One panel per budget, one mean line with bootstrap band per strategy; PNG and PDF."""
+    import matplotlib.pyplot as plt
+
+    budgets = st["budgets"]
+    fig, axes = plt.subplots(1, len(budgets), figsize=(4.5 * len(budgets), 3.6), squeeze=False)
+    for ax, budget in zip(axes[0], budgets):
+        for strategy in st["strategies"]:
+            by_seed = runs[(strategy, budget)]
+            if not by_seed:
+                continue
+            grid, ys = on_grid(by_seed, column)
+            mean, low, high = bootstrap_band(ys, rng)
+            line, = ax.plot(grid, mean, label=f"{strategy} (n={len(by_seed)})")
+            ax.fill_between(grid, low, high, color=line.get_color(), alpha=0.25, linewidth=0)
+        ax.set_title(f"budget {study_plan.format_budget(budget)}")
+        ax.set_xlabel("budget spent")
+        ax.set_ylabel(ylabel)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize="small")
+    fig.tight_layout()
+    for ext in ("png", "pdf"):
+        fig.savefig(os.path.join(out_dir, f"{stem}.{ext}"), dpi=120)
+    plt.close(fig)
+
+
+def level_counts(st, runs):
+    """{strategy: counts per level 1..K} over every round of every usable run."""
+    K = max((tr["_levels"] for by in runs.values() for tr in by.values()), default=1)
+    counts = {s: np.zeros(K, dtype=int) for s in st["strategies"]}
+    for (strategy, _), by_seed in runs.items():
+        for tr in by_seed.values():
+            counts[strategy] += np.bincount(tr["level"] - 1, minlength=K)[:K]
+    return counts
+
+
+def plot_levels(counts, out_dir):
+    """Grouped bars: fraction of rounds at each level, one group member per strategy."""
+    import matplotlib.pyplot as plt
+
+    K = len(next(iter(counts.values())))
+    width = 0.8 / len(counts)
+    fig, ax = plt.subplots(figsize=(1.5 + 1.2 * K, 3.6))
+    for i, (strategy, c) in enumerate(counts.items()):
+        frac = c / c.sum() if c.sum() else c.astype(float)
+        ax.bar(np.arange(1, K + 1) + (i - (len(counts) - 1) / 2) * width, frac, width,
+               label=f"{strategy} ({c.sum()} rounds)")
+    ax.set_xticks(np.arange(1, K + 1))
+    ax.set_xlabel("fidelity level chosen")
+    ax.set_ylabel("fraction of rounds")
+    ax.legend(fontsize="small")
+    fig.tight_layout()
+    for ext in ("png", "pdf"):
+        fig.savefig(os.path.join(out_dir, f"levels.{ext}"), dpi=120)
+    plt.close(fig)
+
+
+def _fmt(m, h):
+    if math.isnan(m):
+        return "–"
+    return f"{m:.2f}" if math.isnan(h) else f"{m:.2f} ± {h:.2f}"
+
+
+def write_markdown(st, table, counts, problems, path):
+    """summary.md: table, level counts and every run that was not used."""
+    lines = [f"# Study `{st['name']}`", "",
+             "Final values: mean ± 95% CI half-width (Student t over seeds); n of n_expected "
+             "seeds used.", "",
+             "| strategy | budget | n | final return | normalized score | cumulative regret |",
+             "|---|---|---|---|---|---|"]
+    for _, r in table.iterrows():
+        lines.append(f"| {r.strategy} | {study_plan.format_budget(r.budget)} | "
+                     f"{r.n}/{r.n_expected} | {_fmt(r.final_return_mean, r.final_return_ci95)} | "
+                     f"{_fmt(r.normalized_score_mean, r.normalized_score_ci95)} | "
+                     f"{_fmt(r.cumulative_regret_mean, r.cumulative_regret_ci95)} |")
+    lines += ["", "## Rounds per level", "", "| strategy | " +
+              " | ".join(f"level {k + 1}" for k in range(len(next(iter(counts.values()))))) +
+              " |", "|---|" + "---|" * len(next(iter(counts.values())))]
+    for s, c in counts.items():
+        lines.append(f"| {s} | " + " | ".join(str(x) for x in c) + " |")
+    lines += ["", "## Runs not used", ""]
+    if problems:
+        lines += [f"- `{os.path.relpath(p, os.path.dirname(os.path.dirname(p)))}` "
+                  f"({s}, budget {study_plan.format_budget(b)}, seed {seed}): {why}"
+                  for s, b, seed, p, why in problems]
+    else:
+        lines.append("None: every run the study asks for finished.")
+    lines += ["", "Figures: regret_vs_budget, return_vs_budget, levels (.png, .pdf).", ""]
+    with open(path, "w") as f:
+        f.write("\n".join(lines))
+
+
+def main(argv):
+    args = [a for a in argv[1:] if a != "--strict"]
+    strict = len(args) != len(argv) - 1
+    if len(args) != 1:
+        print("usage: analysis/report.py STUDY_DIR [--strict]", file=sys.stderr)
+        return 2
+    study_dir = os.path.abspath(args[0])
+    try:
+        st = study_plan.load_study(os.path.join(study_dir, "study.yaml"), check_files=False)
+    except study_plan.StudyError as e:
+        print(f"report: error: {e}", file=sys.stderr)
+        return 2
+    import matplotlib
+
+    matplotlib.use("Agg")
+    runs, problems = collect(st, study_dir)
+    for s, b, seed, path, why in problems:
+        print(f"report: not used: {path} ({s}, budget {study_plan.format_budget(b)}, "
+              f"seed {seed}): {why}", file=sys.stderr)
+    usable = sum(len(v) for v in runs.values())
+    if usable == 0:
+        print(f"report: error: no usable run in {study_dir}/runs", file=sys.stderr)
+        return 1
+    out = os.path.join(study_dir, "report")
+    os.makedirs(out, exist_ok=True)
+    rng = np.random.default_rng(0)
+    plot_curves(st, runs, "cumulative_regret", "cumulative regret", "regret_vs_budget", out, rng)
+    plot_curves(st, runs, "eval_return_mean", "test return", "return_vs_budget", out, rng)
+    counts = level_counts(st, runs)
+    plot_levels(counts, out)
+    table = summary_table(st, runs, problems)
+    table.to_csv(os.path.join(out, "summary.csv"), index=False, float_format="%.6g")
+    write_markdown(st, table, counts, problems, os.path.join(out, "summary.md"))
+    print(f"report: {usable} of {usable + len(problems)} runs used; wrote {out}")
+    return 3 if strict and problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
