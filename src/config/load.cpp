@@ -8,7 +8,10 @@
 #include <iomanip>
 #include <sstream>
 
+#include "mfhrl/core/bootstrap.h"
 #include "mfhrl/core/error.h"
+#include "mfhrl/core/selection.h"
+#include "mfhrl/core/strategy.h"
 #include "validate.h"
 
 namespace mfhrl {
@@ -116,7 +119,16 @@ std::string source_name(const std::vector<std::string>& files, bool overrides) {
 
 Config resolve(YAML::Node root, const std::string& source, const std::vector<std::string>& ov) {
   for (const auto& o : ov) apply_override(root, o);
-  return config_detail::config_from_yaml(root, source);
+  Config c = config_detail::config_from_yaml(root, source);
+  // Keys whose grammar the core owns are checked here too, so a bad value fails before any work.
+  try {
+    make_strategy(c.strategy, c.num_levels());
+    parse_bootstrap(c.offline.bootstrap);
+    parse_threshold_budget(c.igm.threshold_budget);
+  } catch (const InputError& e) {
+    throw InputError(source + ": " + e.what());
+  }
+  return c;
 }
 
 }  // namespace

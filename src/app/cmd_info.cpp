@@ -1,0 +1,70 @@
+// `mfhrl info FILE`: summarize a dataset or a run (or pretrained-policies) file.
+#include <cstdio>
+#include <iostream>
+#include <map>
+
+#include "commands.h"
+#include "mfhrl/core/error.h"
+#include "mfhrl/io/h5file.h"
+#include "mfhrl/io/run_file.h"
+
+namespace mfhrl::app {
+namespace {
+
+void print_dataset(const std::string& path) {
+  const io::Dataset ds = io::read_dataset(path);
+  const io::DatasetSummary s = io::summarize(ds);
+  std::printf(
+      "dataset %s\n  env '%s', level '%s'\n  transitions %zu, episodes %zu (+%zu partial)\n"
+      "  return per episode: mean %.2f, min %.2f, max %.2f\n  D4RL normalized score %.2f\n",
+      path.c_str(), ds.env_name.c_str(), ds.level_name.c_str(), s.transitions, s.episodes,
+      s.partial_episodes, s.return_mean, s.return_min, s.return_max, s.normalized_score);
+}
+
+void print_run(const std::string& path, const Comm& comm) {
+  io::RunFile f = io::RunFile::open_read(path, comm);
+  const auto& m = f.meta();
+  const auto trace = f.read_trace();
+  std::printf(
+      "run file %s\n  strategy %s, seed %llu, K=%d levels, L=%d policies, budget %.1f\n"
+      "  config hash %s\n  rounds %zu, %s\n",
+      path.c_str(), m.strategy.c_str(), static_cast<unsigned long long>(m.seed), m.levels,
+      m.policies, m.budget_total, m.config_hash.c_str(), trace.size(),
+      f.finished() ? "finished" : "not finished");
+  if (trace.empty()) {
+    if (f.file().has("policies")) std::printf("  holds pretrained policies (no rounds)\n");
+    return;
+  }
+  std::map<int, int> levels;
+  for (const auto& r : trace) ++levels[r.level];
+  std::printf("  levels chosen:");
+  for (const auto& [k, n] : levels) std::printf(" k=%d x%d", k, n);
+  const auto& last = trace.back();
+  std::printf(
+      "\n  budget spent %.1f\n  last return %.2f ± %.2f (normalized score %.2f)\n"
+      "  regret %.2f, cumulative %.2f, cost-weighted %.2f\n",
+      last.budget_spent, last.eval_return_mean, last.eval_return_std, last.normalized_score,
+      last.regret, last.cumulative_regret, last.cost_weighted_regret);
+}
+
+}  // namespace
+
+void add_info_command(CLI::App& app, const Comm& comm) {
+  auto* cmd = app.add_subcommand("info", "Summarize a dataset or run file");
+  auto path = std::make_shared<std::string>();
+  cmd->add_option("file", *path, "HDF5 dataset or run file")->required()->check(CLI::ExistingFile);
+  cmd->callback([=, &comm] {
+    bool is_run = false;
+    {
+      io::H5File f = io::H5File::open(*path, comm, false);
+      is_run = f.has("config") && f.has("trace");
+    }
+    if (is_run) {
+      print_run(*path, comm);
+    } else {
+      print_dataset(*path);
+    }
+  });
+}
+
+}  // namespace mfhrl::app

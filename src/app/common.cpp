@@ -1,0 +1,86 @@
+#include "common.h"
+
+#include <chrono>
+#include <cmath>
+
+#include "mfhrl/core/error.h"
+#include "mfhrl/core/log.h"
+#include "mfhrl/sim/measure.h"
+
+namespace mfhrl::app {
+
+void ConfigOptions::add_to(CLI::App* cmd) {
+  cmd->add_option("--config,-c", files,
+                  "YAML config merged over the built-in defaults (repeatable; default: the "
+                  "built-in demo study)")
+      ->check(CLI::ExistingFile);
+  cmd->add_option("overrides", overrides, "key=value overrides, e.g. budget.total=500 seed=3");
+}
+
+Config ConfigOptions::load() const {
+  ConfigSource src;
+  src.files = files;
+  src.overrides = overrides;
+  src.use_demo = files.empty();
+  return load_config(src);
+}
+
+const LevelConfig& find_level(const Config& c, const std::string& name, const std::string& flag) {
+  for (const auto& l : c.levels) {
+    if (l.name == name) return l;
+  }
+  if (name == "real" || (c.real_is_separate && name == c.real.name)) return c.real;
+  std::string known;
+  for (const auto& l : c.levels) known += (known.empty() ? "" : ", ") + l.name;
+  throw InputError(flag + ": unknown level '" + name + "' (known: " + known + ", real)");
+}
+
+Levels build_levels(const Config& c) {
+  Levels out;
+  for (const auto& l : c.levels) {
+    out.sims.push_back(LevelModel::create(l));
+    out.cost.push_back(l.cost);
+  }
+  out.real = c.real_is_separate ? LevelModel::create(c.real) : out.sims.back();
+  if (c.cost_mode == "measured") {
+    // Every rank measures the same way, but timings differ between ranks; rank-independent results
+    // need one figure, so callers should broadcast (the online loop does). Here: local figures.
+    const int steps = 2000;
+    const double top = measure_cost_per_transition(c.levels.back(), steps);
+    for (std::size_t k = 0; k < c.levels.size(); ++k) {
+      out.cost[k] = measure_cost_per_transition(c.levels[k], steps) / top;
+    }
+  }
+  return out;
+}
+
+Policy sampling_policy(const learn::Agent& agent) {
+  return [&agent](const float* obs, float* action, std::uint64_t, Rng& rng) {
+    agent.act(obs, action, false, &rng);
+  };
+}
+
+DeterministicPolicy greedy_policy(const learn::Agent& agent) {
+  return [&agent](const float* obs, float* action) { agent.act(obs, action, true, nullptr); };
+}
+
+void print_config(const Config& c, const Comm& comm) {
+  if (comm.rank() != 0) return;
+  log::info("# resolved config (hash " + config_hash(c) + ")\n" + to_yaml(c));
+}
+
+void mean_std(const std::vector<double>& v, double* mean, double* stdev) {
+  double m = 0, s = 0;
+  for (double x : v) m += x;
+  m = v.empty() ? 0.0 : m / v.size();
+  for (double x : v) s += (x - m) * (x - m);
+  *mean = m;
+  *stdev = v.empty() ? 0.0 : std::sqrt(s / v.size());
+}
+
+double now_seconds() {
+  using clock = std::chrono::steady_clock;
+  return std::chrono::duration<double>(clock::now().time_since_epoch()).count();
+}
+
+}  // namespace mfhrl::app

@@ -1,0 +1,62 @@
+// What every command shares: config options, level lookup, policies as simulator callbacks.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "mfhrl/config/load.h"
+#include "mfhrl/core/config.h"
+#include "mfhrl/dist/comm.h"
+#include "mfhrl/learn/agent.h"
+#include "mfhrl/sim/env_group.h"
+#include "mfhrl/sim/level_model.h"
+
+namespace mfhrl::app {
+
+// Global instance indices: each level's online instances, and separate ranges for the other uses,
+// so no two envs in a run ever share a stream.
+inline constexpr std::uint64_t kCollectInstanceBase = 1000000;
+inline constexpr std::uint64_t kTrainInstanceBase = 2000000;
+inline std::uint64_t online_instance(int level, int envs, int i) {
+  return static_cast<std::uint64_t>(level) * static_cast<std::uint64_t>(envs) + i;
+}
+
+// --config FILE (repeatable) and trailing key=value overrides of a subcommand.
+struct ConfigOptions {
+  std::vector<std::string> files;
+  std::vector<std::string> overrides;
+  void add_to(CLI::App* cmd);
+  // Built-in defaults + demo when no --config is given, else defaults + the files.
+  Config load() const;
+};
+
+// The level called name: one of fidelity.levels or the real system ("real" names it when it is
+// separate). InputError naming `flag` and the known names otherwise.
+const LevelConfig& find_level(const Config& c, const std::string& name, const std::string& flag);
+
+// Per-level models, with declared or measured (CPU time, normalized to level K) costs.
+struct Levels {
+  std::vector<std::shared_ptr<const LevelModel>> sims;  // (K)
+  std::shared_ptr<const LevelModel> real;
+  std::vector<double> cost;  // (K) lambda_k in use
+};
+Levels build_levels(const Config& c);
+
+// The agent's stochastic actor as a simulator exploration policy.
+Policy sampling_policy(const learn::Agent& agent);
+// The agent's deterministic actor (evaluation).
+DeterministicPolicy greedy_policy(const learn::Agent& agent);
+
+// Prints the resolved config (rank 0) with a header line.
+void print_config(const Config& c, const Comm& comm);
+
+// mean and (population) standard deviation.
+void mean_std(const std::vector<double>& v, double* mean, double* stdev);
+
+// Seconds since an arbitrary fixed point (steady clock).
+double now_seconds();
+
+}  // namespace mfhrl::app

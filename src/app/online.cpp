@@ -1,0 +1,202 @@
+#include "online.h"
+
+#include <cstring>
+
+#include "mfhrl/core/error.h"
+#include "mfhrl/core/information_gain.h"
+#include "mfhrl/core/partition.h"
+#include "mfhrl/core/posterior.h"
+#include "mfhrl/core/regret.h"
+#include "mfhrl/core/serialize.h"
+#include "mfhrl/learn/spec.h"
+
+namespace mfhrl::app {
+
+OnlineLoop::OnlineLoop(const Config& c, const Comm& comm, const Levels& levels,
+                       const Transitions& offline, PolicySet& policies)
+    : c_(c),
+      comm_(comm),
+      levels_(levels),
+      offline_(offline),
+      policies_(policies),
+      strategy_(make_strategy(c.strategy, c.num_levels())),
+      threshold_budget_(parse_threshold_budget(c.igm.threshold_budget)),
+      scratch_(learn::agent_spec(c), c.seed, 0) {
+  const int K = c.num_levels();
+  state_.budget.total = c.budget_total;
+  state_.posterior = uniform_prior(c.offline.policies);
+  state_.spent_per_level.assign(static_cast<std::size_t>(K), 0.0);
+  state_.buffers.resize(static_cast<std::size_t>(K));
+  state_.history.resize(static_cast<std::size_t>(K));
+  const Block inst = instance_block(c.online.envs, comm.size(), comm.rank());
+  const learn::AgentSpec spec = learn::agent_spec(c);
+  for (int k = 0; k < K; ++k) {
+    state_.groups.emplace_back(levels.sims[static_cast<std::size_t>(k)], c.seed,
+                               online_instance(k, c.online.envs, inst.begin), inst.size(),
+                               c.episode_steps);
+    state_.discs.emplace_back(spec, c.seed, static_cast<std::uint64_t>(k));
+    state_.disc_rngs.emplace_back(c.seed, Stream::kDiscriminator, static_cast<std::uint64_t>(k), 1);
+  }
+  for (int l = policies.block().begin; l < policies.block().end; ++l) {
+    // sub-stream 1: the online phase, apart from the offline phase's stream of the same policy.
+    state_.policy_rngs.emplace_back(c.seed, Stream::kMinibatch, static_cast<std::uint64_t>(l), 1);
+  }
+}
+
+TraceRow OnlineLoop::round() {
+  ++state_.round;
+  TraceRow row;
+  row.round = state_.round;
+  row.information_gain = information_gains();
+  Selection sel;
+  const int k = select(row.information_gain, &sel);
+  row.rollout_policy = rollout_policy();
+  Transitions batch = collect(k, row.rollout_policy);
+  row.cost =
+      state_.budget.charge(levels_.cost[static_cast<std::size_t>(k)], c_.online.batch_transitions);
+  state_.spent_per_level[static_cast<std::size_t>(k)] += row.cost;
+  update_posterior(k, batch);
+  remember(k, std::move(batch));
+  hybrid_update();
+  row.deployed_policy = map_policy(state_.posterior);
+  const std::vector<double> returns = evaluate_deployed(row.deployed_policy);
+
+  row.level = k + 1;
+  row.budget_spent = state_.budget.spent;
+  row.ig_per_cost = sel.ig_per_cost;
+  row.threshold = sel.beta;
+  row.posterior = state_.posterior;
+  mean_std(returns, &row.eval_return_mean, &row.eval_return_std);
+  row.normalized_score = d4rl_normalized_score(row.eval_return_mean);
+  row.regret = instant_regret(c_.reference_return, row.eval_return_mean);
+  state_.regret.add(row.regret, row.cost);
+  row.cumulative_regret = state_.regret.cumulative;
+  row.cost_weighted_regret = state_.regret.cost_weighted;
+  return row;
+}
+
+// Step 1: IG_k from the losses of every policy on every remembered batch (allreduced matrix).
+std::vector<double> OnlineLoop::information_gains() {
+  const int K = c_.num_levels(), L = c_.offline.policies, M = c_.igm.history;
+  const Block& own = policies_.block();
+  LevelLossHistory local(static_cast<std::size_t>(K));
+  for (int k = 0; k < K; ++k) {
+    for (const Transitions& b : state_.history[static_cast<std::size_t>(k)]) {
+      std::vector<double> losses(static_cast<std::size_t>(L), 0.0);
+      const std::vector<float> w = ratios(k, b);
+      for (int l = own.begin; l < own.end; ++l) {
+        losses[static_cast<std::size_t>(l)] =
+            policies_.agent(l).critic_loss(b, w.empty() ? nullptr : &w);
+      }
+      local[static_cast<std::size_t>(k)].push_back(std::move(losses));
+    }
+  }
+  IgLossMatrix m = pack_ig_losses(local, L, M, own.begin, own.end);
+  std::vector<double> flat(m.data(), m.data() + m.size());
+  comm_.allreduce_sum(flat);
+  std::copy(flat.begin(), flat.end(), m.data());
+  const LevelLossHistory all = unpack_ig_losses(m);
+  for (const auto& level : all) {
+    for (const auto& losses : level) check_finite_losses(losses, state_.round);
+  }
+  return information_gain(state_.posterior, all, c_.posterior_eta);
+}
+
+// Step 2: the strategy's level; rank 0's choice is broadcast and every rank checks its own.
+int OnlineLoop::select(const std::vector<double>& ig, Selection* sel) {
+  StrategyInput in;
+  in.ig = ig;
+  in.cost_per_transition = levels_.cost;
+  in.n = c_.online.batch_transitions;
+  in.beta = threshold_beta(c_.igm.threshold_scale, state_.budget.total, state_.budget.spent,
+                           threshold_budget_);
+  in.spent_per_level = state_.spent_per_level;
+  const int mine = strategy_->choose(in, sel);
+  std::vector<std::uint8_t> bytes(sizeof(int));
+  std::memcpy(bytes.data(), &mine, sizeof(int));
+  comm_.broadcast(bytes, 0);
+  int chosen = 0;
+  std::memcpy(&chosen, bytes.data(), sizeof(int));
+  MFHRL_CHECK(chosen == mine, "rank " << comm_.rank() << " selected level " << mine
+                                      << " but rank 0 selected " << chosen << " in round "
+                                      << state_.round);
+  return chosen;
+}
+
+// Step 3a: the policy that collects: a Thompson draw from p_{r-1} or its MAP.
+int OnlineLoop::rollout_policy() {
+  if (c_.online.rollout == "map") return map_policy(state_.posterior);
+  Rng rng(c_.seed, Stream::kThompson, static_cast<std::uint64_t>(state_.round));
+  return sample_policy(state_.posterior, rng);
+}
+
+// Step 3b: n transitions on level k from every rank's instances, gathered in instance order.
+Transitions OnlineLoop::collect(int level, int policy) {
+  const learn::Agent& actor = shared_policy(policy);
+  const std::vector<int> counts = split_counts(c_.online.batch_transitions, c_.online.envs);
+  const Block inst = instance_block(c_.online.envs, comm_.size(), comm_.rank());
+  const std::vector<int> mine(counts.begin() + inst.begin, counts.begin() + inst.end);
+  EnvGroup& group = state_.groups[static_cast<std::size_t>(level)];
+  const Transitions local = group.collect(mine, sampling_policy(actor));
+  std::vector<std::uint8_t> bytes;
+  serialize(local, bytes);
+  return deserialize_transitions(comm_.allgatherv(bytes));
+}
+
+// Step 4: p_r ∝ p_{r-1} exp(-eta L(B)), L from each owner, summed over ranks.
+void OnlineLoop::update_posterior(int level, const Transitions& batch) {
+  std::vector<double> losses(static_cast<std::size_t>(c_.offline.policies), 0.0);
+  const std::vector<float> w = ratios(level, batch);
+  for (int l = policies_.block().begin; l < policies_.block().end; ++l) {
+    losses[static_cast<std::size_t>(l)] =
+        policies_.agent(l).critic_loss(batch, w.empty() ? nullptr : &w);
+  }
+  comm_.allreduce_sum(losses);
+  check_finite_losses(losses, state_.round);
+  state_.posterior = posterior_update(state_.posterior, losses, c_.posterior_eta);
+}
+
+void OnlineLoop::remember(int level, Transitions batch) {
+  state_.buffers[static_cast<std::size_t>(level)].append(batch);
+  auto& h = state_.history[static_cast<std::size_t>(level)];
+  h.push_back(std::move(batch));
+  while (static_cast<int>(h.size()) > c_.igm.history) h.pop_front();
+}
+
+// Step 6: the deployed policy's deterministic returns on the real system; episodes split over
+// ranks by block and summed back.
+std::vector<double> OnlineLoop::evaluate_deployed(int policy) {
+  const learn::Agent& actor = shared_policy(policy);
+  const int E = c_.eval_episodes;
+  const Block mine = block_of(E, comm_.size(), comm_.rank());
+  std::vector<double> returns(static_cast<std::size_t>(E), 0.0);
+  if (mine.size() > 0) {
+    const std::vector<double> local = evaluate(levels_.real, c_.seed, mine.size(),
+                                               greedy_policy(actor), c_.episode_steps, mine.begin);
+    std::copy(local.begin(), local.end(), returns.begin() + mine.begin);
+  }
+  comm_.allreduce_sum(returns);
+  return returns;
+}
+
+bool OnlineLoop::has_gap(int k) const {
+  return c_.real_is_separate || k + 1 < c_.num_levels();
+}
+
+std::vector<float> OnlineLoop::ratios(int k, const Transitions& rows) const {
+  if (!has_gap(k) || rows.empty()) return {};
+  return state_.discs[static_cast<std::size_t>(k)].dynamics_ratio(rows);
+}
+
+const learn::Agent& OnlineLoop::shared_policy(int l) {
+  if (comm_.size() == 1) return policies_.agent(l);
+  const int owner = owner_of(l, c_.offline.policies, comm_.size());
+  std::vector<std::uint8_t> bytes;
+  if (policies_.owns(l)) bytes = serialize(policies_.agent(l).state());
+  comm_.broadcast(bytes, owner);
+  if (policies_.owns(l)) return policies_.agent(l);
+  scratch_.load_state(deserialize_blobs(bytes));
+  return scratch_;
+}
+
+}  // namespace mfhrl::app

@@ -1,0 +1,77 @@
+// The online phase of MF-HRL-IGM (DESIGN §3): one function per step of a round, called in order by
+// OnlineLoop::round(). Config and levels are constant; RunState is everything that changes.
+#pragma once
+
+#include <deque>
+#include <memory>
+#include <vector>
+
+#include "common.h"
+#include "mfhrl/core/budget.h"
+#include "mfhrl/core/regret.h"
+#include "mfhrl/core/selection.h"
+#include "mfhrl/core/strategy.h"
+#include "mfhrl/core/trace.h"
+#include "mfhrl/learn/discriminator.h"
+#include "policies.h"
+
+namespace mfhrl::app {
+
+// Everything a round changes (and so what a checkpoint must hold).
+struct RunState {
+  std::int64_t round = 0;
+  Budget budget;
+  std::vector<double> posterior;        // (L) p_r
+  std::vector<double> spent_per_level;  // (K)
+  RegretAccumulator regret;
+  std::vector<Transitions> buffers;              // (K) replay buffer of each level
+  std::vector<std::deque<Transitions>> history;  // (K) last M batches of each level
+  std::vector<EnvGroup> groups;                  // (K) this rank's env instances of each level
+  std::vector<learn::Discriminator> discs;       // (K) used where the level has a dynamics gap
+  std::vector<Rng> policy_rngs;                  // (owned block) online minibatch streams
+  std::vector<Rng> disc_rngs;                    // (K) discriminator minibatch streams
+};
+
+class OnlineLoop {
+ public:
+  // Sets up round 0: uniform posterior, empty buffers, this rank's env instances.
+  OnlineLoop(const Config& c, const Comm& comm, const Levels& levels, const Transitions& offline,
+             PolicySet& policies);
+
+  bool done() const { return state_.budget.exhausted(); }
+  // One round: select -> collect -> posterior -> update -> evaluate -> record. Collective.
+  TraceRow round();
+  const RunState& state() const { return state_; }
+
+ private:
+  std::vector<double> information_gains();
+  int select(const std::vector<double>& ig, Selection* sel);
+  int rollout_policy();
+  Transitions collect(int level, int policy);
+  void update_posterior(int level, const Transitions& batch);
+  void remember(int level, Transitions batch);
+  void hybrid_update();
+  std::vector<double> evaluate_deployed(int policy);
+
+  // True when level k has a dynamics gap to the real system (so a discriminator and ratios).
+  bool has_gap(int k) const;
+  // Dynamics ratios of level k's rows (empty: all 1).
+  std::vector<float> ratios(int k, const Transitions& rows) const;
+  // Policy l's agent on every rank: the owner's, or a broadcast copy. Collective when P > 1.
+  const learn::Agent& shared_policy(int l);
+  Transitions sample_simulated(std::size_t batch, Rng& rng,
+                               const std::vector<std::vector<float>>& level_ratios,
+                               std::vector<float>* ratio_out) const;
+
+  const Config& c_;
+  const Comm& comm_;
+  const Levels& levels_;
+  const Transitions& offline_;
+  PolicySet& policies_;
+  std::unique_ptr<Strategy> strategy_;
+  ThresholdBudget threshold_budget_;
+  learn::Agent scratch_;  // receives broadcast policies
+  RunState state_;
+};
+
+}  // namespace mfhrl::app

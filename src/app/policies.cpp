@@ -1,0 +1,123 @@
+#include "policies.h"
+
+#include <cstdio>
+#include <filesystem>
+
+#include "common.h"
+#include "mfhrl/config/load.h"
+#include "mfhrl/core/error.h"
+#include "mfhrl/core/log.h"
+#include "mfhrl/io/run_file.h"
+#include "mfhrl/learn/spec.h"
+
+namespace mfhrl::app {
+
+PolicySet::PolicySet(const Config& c, const Comm& comm, const Transitions& data)
+    : comm_(comm),
+      data_(data),
+      num_policies_(c.offline.policies),
+      block_(policy_block(c.offline.policies, comm.size(), comm.rank())) {
+  const learn::AgentSpec spec = learn::agent_spec(c);
+  const BootstrapSpec boot = parse_bootstrap(c.offline.bootstrap);
+  for (int l = block_.begin; l < block_.end; ++l) {
+    agents_.push_back(std::make_unique<learn::Agent>(spec, c.seed, static_cast<std::uint64_t>(l)));
+    samplers_.emplace_back(bootstrap_weights(boot, data.size(), c.seed, l));
+  }
+}
+
+learn::Agent& PolicySet::agent(int l) {
+  MFHRL_CHECK(owns(l), "policy " << l << " is not owned by rank " << comm_.rank());
+  return *agents_[static_cast<std::size_t>(l - block_.begin)];
+}
+
+const learn::Agent& PolicySet::agent(int l) const {
+  MFHRL_CHECK(owns(l), "policy " << l << " is not owned by rank " << comm_.rank());
+  return *agents_[static_cast<std::size_t>(l - block_.begin)];
+}
+
+Transitions PolicySet::sample_offline(int l, std::size_t batch, Rng& rng) const {
+  MFHRL_CHECK(owns(l), "policy " << l);
+  return data_.gather(samplers_[static_cast<std::size_t>(l - block_.begin)].sample(batch, rng));
+}
+
+void PolicySet::pretrain(const Config& c) {
+  const int steps = c.offline.steps;
+  const double t0 = now_seconds();
+  const int total = steps * block_.size();
+  int done = 0;
+  for (int l = block_.begin; l < block_.end; ++l) {
+    Rng rng(c.seed, Stream::kMinibatch, static_cast<std::uint64_t>(l));
+    learn::Agent& a = agent(l);
+    learn::UpdateStats st;
+    for (int s = 0; s < steps; ++s) {
+      st = a.cql_update(sample_offline(l, static_cast<std::size_t>(c.network.batch_size), rng));
+      ++done;
+      if (steps >= 4 && (s + 1) % (steps / 4) == 0) {
+        const double el = now_seconds() - t0;
+        char line[256];
+        std::snprintf(line, sizeof line,
+                      "offline: policy %d step %d/%d  critic %.3g  cql %.3g  q %.3g  alpha %.3g  "
+                      "%.0f s elapsed, ~%.0f s left",
+                      l, s + 1, steps, st.critic_loss, st.cql_penalty, st.q_mean, st.alpha, el,
+                      el / done * (total - done));
+        log::info(line);
+      }
+    }
+  }
+}
+
+namespace {
+
+std::string policy_group(int l) {
+  return "policies/policy_" + std::to_string(l);
+}
+
+}  // namespace
+
+void PolicySet::save(const std::string& path, const Config& c, bool force) const {
+  if (!force && std::filesystem::exists(path)) {
+    throw InputError("--out: '" + path + "' exists; pass --force to replace it");
+  }
+  const std::string tmp = path + ".tmp";
+  io::RunFileMeta meta;
+  meta.config_yaml = to_yaml(c);
+  meta.seed = c.seed;
+  meta.strategy = c.strategy;
+  meta.levels = c.num_levels();
+  meta.policies = c.offline.policies;
+  meta.budget_total = c.budget_total;
+  meta.config_hash = config_hash(c);
+  {
+    io::RunFile f = io::RunFile::create(tmp, comm_, meta, true);
+    for (int l = 0; l < num_policies_; ++l) {
+      const int owner = owner_of(l, num_policies_, comm_.size());
+      f.file().write_blobs_owned(policy_group(l), owns(l) ? agent(l).state() : TensorBlobs{},
+                                 owner);
+    }
+    f.close();
+  }
+  comm_.barrier();
+  if (comm_.rank() == 0) std::filesystem::rename(tmp, path);
+  comm_.barrier();
+}
+
+void PolicySet::load(const std::string& path, const Config& c) {
+  io::RunFile f = io::RunFile::open_read(path, comm_);
+  if (f.meta().policies != c.offline.policies) {
+    throw InputError("--pretrained '" + path + "': holds " + std::to_string(f.meta().policies) +
+                     " policies but offline.policies is " + std::to_string(c.offline.policies));
+  }
+  for (int l = 0; l < num_policies_; ++l) {
+    // read_blobs is collective: every rank reads every policy and keeps its own.
+    const TensorBlobs blobs = f.file().read_blobs(policy_group(l));
+    if (!owns(l)) continue;
+    try {
+      agent(l).load_state(blobs);
+    } catch (const InputError& e) {
+      throw InputError("--pretrained '" + path + "': policy " + std::to_string(l) +
+                       " does not fit this config (network sizes?): " + e.what());
+    }
+  }
+}
+
+}  // namespace mfhrl::app
