@@ -66,8 +66,35 @@ double cql_gap(double weight) {
 TEST(AgentTest, CqlPenaltyPushesDownOutOfDataActions) {
   const double plain = cql_gap(0.0);
   const double conservative = cql_gap(5.0);
+  EXPECT_LT(std::abs(plain), 0.5);
   EXPECT_GT(conservative, 1.0);
   EXPECT_GT(conservative, plain + 1.0) << "plain gap " << plain;
+}
+
+// Q(0, 0.3) after H2O steps where the simulator pays 1 less reward than the real system, all its
+// rows weighted by w; no penalty. The loss minimiser is the weighted mean of the two targets,
+// 0 * 1 + (-1) * w over 1 + w: 0 for w = 0 and -0.5 for w = 1.
+double h2o_q_at_optimum(float w) {
+  AgentSpec s = toy::small_spec(1, 1);
+  s.net.actor_lr = s.net.critic_lr = s.net.alpha_lr = 3e-3;
+  s.net.gamma = 0.0;
+  s.h2o.penalty = 0.0;
+  Agent agent(s, 3, 0);
+  Rng rng(3, Stream::kTest, 0);
+  for (int step = 0; step < 800; ++step) {
+    Transitions real = toy::random_batch(rng, 1, 1, 64), sim = toy::random_batch(rng, 1, 1, 64);
+    std::fill(real.terminal.begin(), real.terminal.end(), 1);
+    std::fill(sim.terminal.begin(), sim.terminal.end(), 1);
+    for (auto& r : sim.rew) r -= 1.0f;
+    agent.h2o_update(real, sim, std::vector<float>(64, w));
+  }
+  const float o = 0.0f, best = 0.3f;
+  return agent.q_value(&o, &best);
+}
+
+TEST(AgentTest, H2oWeightsSimulatedRowsByTheDynamicsRatio) {
+  EXPECT_NEAR(h2o_q_at_optimum(0.0f), 0.0, 0.05);   // biased simulator ignored
+  EXPECT_NEAR(h2o_q_at_optimum(1.0f), -0.5, 0.05);  // equal say: half the bias
 }
 
 TEST(AgentTest, SameSeedAndIndexGiveIdenticalAgents) {

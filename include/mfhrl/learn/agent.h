@@ -26,11 +26,23 @@ class Agent {
   // from *rng (unused and may be null when deterministic).
   void act(const float* obs, float* action, bool deterministic, Rng* rng) const;
 
+  // Every update: critics step on the soft Bellman target r + gamma (1 - terminal) (min_j
+  // Qbar_j(s', a') - alpha log pi(a'|s')) (timeouts bootstrap), then the actor on E[alpha log pi -
+  // min_j Q_j], then log alpha towards entropy -act_dim, then targets move by tau. Noise comes from
+  // the agent's own stream in a fixed order: target a', penalty actions, actor a.
+  //
+  // The conservative penalty of critic j over states S (next states S'), N = cql.actions:
+  //   mean_{s in S} logsumexp over 3N actions of [Q_j(s, a) - log mu(a)] - mean_{real} Q_j(s, a)
+  // with N actions from U(-1,1)^A (log mu = -A log 2), N from pi(.|s) and N from pi(.|s') (log mu =
+  // their log pi), the sampled actions carrying no gradient (CQL(H) with importance sampling).
+
   // Plain SAC step on minibatch mb.
   UpdateStats sac_update(const Transitions& mb);
-  // SAC step plus the CQL(H) penalty (cql.actions each from uniform, pi(s), pi(s'); cql.weight).
+  // SAC step plus cql.weight * penalty over the minibatch's own states.
   UpdateStats cql_update(const Transitions& mb);
-  // H2O step (DESIGN §4): real rows unweighted, simulated rows weighted by sim_ratio (one per row).
+  // H2O step (DESIGN §4). Critic j minimises mean_real (Q_j - y)^2 + mean_sim w (Q_j - y)^2 +
+  // h2o.penalty * penalty with S = the simulated states and the Q-on-data term on the real rows;
+  // the actor and temperature use real and simulated states. sim_ratio: one w per simulated row.
   UpdateStats h2o_update(const Transitions& real, const Transitions& sim,
                          const std::vector<float>& sim_ratio);
 
