@@ -60,6 +60,14 @@ grep -q 'requeuing job' "$work/job.out" || fail "run.sbatch did not report the r
 sed -n 1p "$out.calls" | grep -qv -- '--resume' || fail "first call must not resume"
 sed -n 2p "$out.calls" | grep -q -- "--resume $out" || fail "second call must resume: $(sed -n 2p "$out.calls")"
 
+# A failing mfhrl must fail the job (sbatch reports success only on the script's exit 0).
+bad=$(MFHRL_BIN=$here/fake_mfhrl.py sbatch --parsable --ntasks=1 --time=10 \
+  --output="$work/bad.out" "$repo/jobs/run.sbatch" "$work/config.yaml" fake.fail=1 \
+  --out "$work/bad.h5")
+job=$bad until_true 60 job_done
+scontrol show job "$bad" | grep -q 'JobState=FAILED' || fail "failing mfhrl: job not FAILED"
+grep -q 'failing on purpose' "$work/bad.out" || fail "mfhrl's error line not in the job log"
+
 PYTHONPATH=$repo/analysis /usr/bin/python3 - "$out" <<'PY' || fail "run file check"
 import sys, h5py, numpy as np
 import make_fake_study as fake
