@@ -3,6 +3,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 
@@ -11,6 +12,7 @@
 #include "mfhrl/config/load.h"
 #include "mfhrl/core/error.h"
 #include "mfhrl/core/log.h"
+#include "mfhrl/dist/mpi_comm.h"
 #include "mfhrl/io/run_file.h"
 #include "mfhrl/io/score.h"
 #include "online.h"
@@ -49,7 +51,7 @@ std::string format_round(const Config& c, const TraceRow& row, double elapsed) {
                 row.budget_spent, c.budget_total, left, row.eval_return_mean, row.eval_return_std,
                 row.regret, elapsed, eta);
   std::string line = buf;
-  if (isatty(STDOUT_FILENO)) {
+  if (!launched_under_mpi() && isatty(STDOUT_FILENO)) {
     const int width = 20;
     const int filled = static_cast<int>(std::lround(width * row.budget_spent / c.budget_total));
     line += " [" + std::string(static_cast<std::size_t>(filled), '#') +
@@ -78,12 +80,18 @@ void run(const Config& c, const Comm& comm, const std::string& out, const std::s
   io::RunFile file = io::RunFile::create(out, comm, run_meta(c), force);
   OnlineLoop loop(c, comm, levels, data.data, policies);
   const double t_online = now_seconds();
+  const char* fault = std::getenv("MFHRL_FAULT_RANK");  // test hook: fail this rank in round 1
   while (!loop.done()) {
+    if (fault != nullptr && std::atoi(fault) == comm.rank()) {
+      throw NumericalError("injected fault (MFHRL_FAULT_RANK) in round " +
+                           std::to_string(loop.state().round + 1));
+    }
     TraceRow row = loop.round();
     row.wall_seconds = now_seconds() - t0;
     file.append(row);
     log::info(format_round(c, row, now_seconds() - t_online));
   }
+  policies.write_to(file.file());
   file.set_finished(true);
   const auto trace = file.read_trace();
   file.close();
@@ -135,9 +143,18 @@ void add_run_command(CLI::App& app, const Comm& comm) {
   cmd->add_option("--out,-o", *out, "run file to write (HDF5)")->capture_default_str();
   cmd->add_option("--pretrained", *pretrained, "policies from `mfhrl pretrain` instead of training")
       ->check(CLI::ExistingFile);
+  auto resume = std::make_shared<std::string>();
   cmd->add_flag("--force", *force, "replace an existing run file");
+  cmd->add_option("--resume", *resume, "continue an interrupted run file (not available yet)");
   opts->add_to(cmd);
-  cmd->callback([=, &comm] { run(opts->load(), comm, *out, *pretrained, *force); });
+  cmd->callback([=, &comm] {
+    if (!resume->empty()) {
+      throw InputError("--resume '" + *resume +
+                       "': checkpoints and resume are not implemented in this version; rerun "
+                       "without --resume (and --force to replace the partial run file)");
+    }
+    run(opts->load(), comm, *out, *pretrained, *force);
+  });
 }
 
 void add_reference_command(CLI::App& app, const Comm& comm) {

@@ -89,16 +89,19 @@ void PolicySet::save(const std::string& path, const Config& c, bool force) const
   meta.config_hash = config_hash(c);
   {
     io::RunFile f = io::RunFile::create(tmp, comm_, meta, true);
-    for (int l = 0; l < num_policies_; ++l) {
-      const int owner = owner_of(l, num_policies_, comm_.size());
-      f.file().write_blobs_owned(policy_group(l), owns(l) ? agent(l).state() : TensorBlobs{},
-                                 owner);
-    }
+    write_to(f.file());
     f.close();
   }
   comm_.barrier();
   if (comm_.rank() == 0) std::filesystem::rename(tmp, path);
   comm_.barrier();
+}
+
+void PolicySet::write_to(io::H5File& f) const {
+  for (int l = 0; l < num_policies_; ++l) {
+    const int owner = owner_of(l, num_policies_, comm_.size());
+    f.write_blobs_owned(policy_group(l), owns(l) ? agent(l).state() : TensorBlobs{}, owner);
+  }
 }
 
 void PolicySet::load(const std::string& path, const Config& c) {

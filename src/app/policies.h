@@ -11,6 +11,7 @@
 #include "mfhrl/core/partition.h"
 #include "mfhrl/core/transitions.h"
 #include "mfhrl/dist/comm.h"
+#include "mfhrl/io/h5file.h"
 #include "mfhrl/learn/agent.h"
 
 namespace mfhrl::app {
@@ -33,6 +34,8 @@ class PolicySet {
 
   // Collective over comm: writes every policy (each by its owner) to path, atomically.
   void save(const std::string& path, const Config& c, bool force) const;
+  // Collective over comm: writes every policy (each by its owner) under /policies of f.
+  void write_to(io::H5File& f) const;
   // Collective over comm: loads every owned policy from a file written by save().
   void load(const std::string& path, const Config& c);
 

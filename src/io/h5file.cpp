@@ -1,5 +1,7 @@
 #include "mfhrl/io/h5file.h"
 
+#include <exception>
+
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
@@ -114,7 +116,10 @@ H5File& H5File::operator=(H5File&& o) noexcept {
 }
 
 H5File::~H5File() {
-  if (id_ >= 0) H5Fclose(id_);
+  // Closing a parallel file is collective: while an exception unwinds on one rank the others are
+  // elsewhere, so closing would hang the job instead of letting the error handler abort it.
+  const bool unwinding_in_parallel = std::uncaught_exceptions() > 0 && comm_ && comm_->size() > 1;
+  if (id_ >= 0 && !unwinding_in_parallel) H5Fclose(id_);
 }
 
 H5File H5File::create(const std::string& path, const Comm& comm) {
