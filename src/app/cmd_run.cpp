@@ -14,7 +14,6 @@
 #include "mfhrl/core/log.h"
 #include "mfhrl/dist/mpi_comm.h"
 #include "mfhrl/io/run_file.h"
-#include "mfhrl/io/score.h"
 #include "online.h"
 #include "policies.h"
 #include "sac_trainer.h"

@@ -11,7 +11,7 @@
 
 #include "h5util.h"
 #include "mfhrl/core/error.h"
-#include "mfhrl/io/score.h"
+#include "mfhrl/core/regret.h"
 
 namespace mfhrl::io {
 namespace {

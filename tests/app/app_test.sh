@@ -111,6 +111,17 @@ PY
     grep -q "^rollout: level 'coarse', policy zero, 2 episodes" "$tmp/out"
     tail -1 "$tmp/out" | $py -c 'import json,sys; j=json.load(sys.stdin); assert j["episodes"]==2 and j["level"]=="coarse" and j["steps_per_second"]>0, j'
     ;;
+  sac_improves)
+    # SAC on the real level for a few thousand steps beats a random policy on the same episodes
+    # (random HalfCheetah returns about -0.3 per step from the control cost alone).
+    common=(env.episode_steps=200 eval.episodes=3 network.hidden=[64,64] network.batch_size=64)
+    "$mfhrl" reference "${common[@]}" reference.sac_steps=3000 > "$tmp/ref"
+    "$mfhrl" rollout "${common[@]}" --policy random --episodes 3 > "$tmp/rand"
+    jstar=$(sed -n 's/^regret.reference_return=//p' "$tmp/ref")
+    rand=$(tail -1 "$tmp/rand" | $py -c 'import json,sys; print(json.load(sys.stdin)["return_mean"])')
+    echo "SAC after 3000 steps: $jstar, random: $rand"
+    $py -c "import sys; sys.exit(0 if $jstar > $rand + 20 else 1)" || { echo "FAIL: no improvement"; exit 1; }
+    ;;
   *) echo "unknown case $case_name"; exit 2 ;;
 esac
 echo "PASS $case_name"
