@@ -17,6 +17,7 @@
 #include "online.h"
 #include "policies.h"
 #include "sac_trainer.h"
+#include "timed_comm.h"
 
 namespace mfhrl::app {
 namespace {
@@ -77,7 +78,8 @@ void run(const Config& c, const Comm& comm, const std::string& out, const std::s
     policies.pretrain(c);
   }
   io::RunFile file = io::RunFile::create(out, comm, run_meta(c), force);
-  OnlineLoop loop(c, comm, levels, data.data, policies);
+  const TimedComm timed(comm);  // the online loop's collectives, timed
+  OnlineLoop loop(c, timed, levels, data.data, policies);
   const double t_online = now_seconds();
   const char* fault = std::getenv("MFHRL_FAULT_RANK");  // test hook: fail this rank in round 1
   while (!loop.done()) {
@@ -101,6 +103,11 @@ void run(const Config& c, const Comm& comm, const std::string& out, const std::s
                 "score %.1f), cumulative regret %.1f, %.0f s; trace in %s",
                 trace.size(), last.budget_spent, c.budget_total, last.eval_return_mean,
                 last.normalized_score, last.cumulative_regret, now_seconds() - t0, out.c_str());
+  log::info(buf);
+  std::snprintf(buf, sizeof buf,
+                "online phase: %.3f s per round, of which %.4f s in MPI collectives (%d ranks)",
+                (now_seconds() - t_online) / trace.size(), timed.seconds() / trace.size(),
+                comm.size());
   log::info(buf);
 }
 

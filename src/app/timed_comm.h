@@ -1,0 +1,49 @@
+// A Comm that forwards to another and adds up the wall seconds spent in collectives.
+#pragma once
+
+#include "common.h"
+#include "mfhrl/dist/comm.h"
+
+namespace mfhrl::app {
+
+class TimedComm final : public Comm {
+ public:
+  explicit TimedComm(const Comm& inner) : inner_(inner) {}
+  // Wall seconds spent inside collectives so far.
+  double seconds() const { return seconds_; }
+
+  int rank() const override { return inner_.rank(); }
+  int size() const override { return inner_.size(); }
+  void allreduce_sum(std::vector<double>& v) const override {
+    timed([&] { inner_.allreduce_sum(v); });
+  }
+  void allreduce_max(std::vector<double>& v) const override {
+    timed([&] { inner_.allreduce_max(v); });
+  }
+  void broadcast(std::vector<std::uint8_t>& bytes, int root) const override {
+    timed([&] { inner_.broadcast(bytes, root); });
+  }
+  std::vector<std::uint8_t> allgatherv(const std::vector<std::uint8_t>& mine) const override {
+    std::vector<std::uint8_t> out;
+    timed([&] { out = inner_.allgatherv(mine); });
+    return out;
+  }
+  void barrier() const override {
+    timed([&] { inner_.barrier(); });
+  }
+  [[noreturn]] void abort(int code) const override { inner_.abort(code); }
+  const void* native_handle() const override { return inner_.native_handle(); }
+
+ private:
+  template <typename F>
+  void timed(F&& f) const {
+    const double t0 = now_seconds();
+    f();
+    seconds_ += now_seconds() - t0;
+  }
+
+  const Comm& inner_;
+  mutable double seconds_ = 0.0;
+};
+
+}  // namespace mfhrl::app
