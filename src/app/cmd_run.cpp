@@ -22,18 +22,6 @@
 namespace mfhrl::app {
 namespace {
 
-io::RunFileMeta run_meta(const Config& c) {
-  io::RunFileMeta m;
-  m.config_yaml = to_yaml(c);
-  m.seed = c.seed;
-  m.strategy = c.strategy;
-  m.levels = c.num_levels();
-  m.policies = c.offline.policies;
-  m.budget_total = c.budget_total;
-  m.config_hash = config_hash(c);
-  return m;
-}
-
 std::string format_round(const Config& c, const TraceRow& row, double elapsed) {
   char buf[512];
   std::string ig;
@@ -77,7 +65,7 @@ void run(const Config& c, const Comm& comm, const std::string& out, const std::s
   } else {
     policies.pretrain(c);
   }
-  io::RunFile file = io::RunFile::create(out, comm, run_meta(c), force);
+  io::RunFile file = io::RunFile::create(out, comm, run_file_meta(c), force);
   const TimedComm timed(comm);  // the online loop's collectives, timed
   OnlineLoop loop(c, timed, levels, data.data, policies);
   const double t_online = now_seconds();

@@ -66,6 +66,18 @@ void PolicySet::pretrain(const Config& c) {
   }
 }
 
+io::RunFileMeta run_file_meta(const Config& c) {
+  io::RunFileMeta m;
+  m.config_yaml = to_yaml(c);
+  m.seed = c.seed;
+  m.strategy = c.strategy;
+  m.levels = c.num_levels();
+  m.policies = c.offline.policies;
+  m.budget_total = c.budget_total;
+  m.config_hash = config_hash(c);
+  return m;
+}
+
 namespace {
 
 std::string policy_group(int l) {
@@ -79,16 +91,8 @@ void PolicySet::save(const std::string& path, const Config& c, bool force) const
     throw InputError("--out: '" + path + "' exists; pass --force to replace it");
   }
   const std::string tmp = path + ".tmp";
-  io::RunFileMeta meta;
-  meta.config_yaml = to_yaml(c);
-  meta.seed = c.seed;
-  meta.strategy = c.strategy;
-  meta.levels = c.num_levels();
-  meta.policies = c.offline.policies;
-  meta.budget_total = c.budget_total;
-  meta.config_hash = config_hash(c);
   {
-    io::RunFile f = io::RunFile::create(tmp, comm_, meta, true);
+    io::RunFile f = io::RunFile::create(tmp, comm_, run_file_meta(c), true);
     write_to(f.file());
     f.close();
   }

@@ -12,9 +12,13 @@
 #include "mfhrl/core/transitions.h"
 #include "mfhrl/dist/comm.h"
 #include "mfhrl/io/h5file.h"
+#include "mfhrl/io/run_file.h"
 #include "mfhrl/learn/agent.h"
 
 namespace mfhrl::app {
+
+// The /config part of a run or pretrained file for config c.
+io::RunFileMeta run_file_meta(const Config& c);
 
 class PolicySet {
  public:
