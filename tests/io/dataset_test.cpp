@@ -12,7 +12,7 @@
 #include "fixture.h"
 #include "io_test_util.h"
 #include "mfhrl/core/error.h"
-#include "mfhrl/io/score.h"
+#include "mfhrl/core/regret.h"
 
 namespace mfhrl::io {
 namespace {
