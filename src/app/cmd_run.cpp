@@ -56,7 +56,7 @@ void run(const Config& c, const Comm& comm, const std::string& out, const std::s
   }
   const double t0 = now_seconds();
   const io::Dataset data = offline_dataset(c);
-  const Levels levels = build_levels(c);
+  const Levels levels = build_levels(c, comm);
   PolicySet policies(c, comm, data.data);
   if (!pretrained.empty()) {
     policies.load(pretrained, c);

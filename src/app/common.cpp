@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <cstring>
 
 #include "mfhrl/core/error.h"
 #include "mfhrl/core/log.h"
@@ -35,7 +36,7 @@ const LevelConfig& find_level(const Config& c, const std::string& name, const st
   throw InputError(flag + ": unknown level '" + name + "' (known: " + known + ", real)");
 }
 
-Levels build_levels(const Config& c) {
+Levels build_levels(const Config& c, const Comm& comm) {
   Levels out;
   for (const auto& l : c.levels) {
     out.sims.push_back(LevelModel::create(l));
@@ -43,13 +44,20 @@ Levels build_levels(const Config& c) {
   }
   out.real = c.real_is_separate ? LevelModel::create(c.real) : out.sims.back();
   if (c.cost_mode == "measured") {
-    // Every rank measures the same way, but timings differ between ranks; rank-independent results
-    // need one figure, so callers should broadcast (the online loop does). Here: local figures.
-    const int steps = 2000;
-    const double top = measure_cost_per_transition(c.levels.back(), steps);
-    for (std::size_t k = 0; k < c.levels.size(); ++k) {
-      out.cost[k] = measure_cost_per_transition(c.levels[k], steps) / top;
+    // Timings differ between ranks, and every rank must select with the same costs: rank 0
+    // measures, the others take its figures.
+    std::vector<std::uint8_t> bytes(out.cost.size() * sizeof(double));
+    if (comm.rank() == 0) {
+      const int steps = 2000;
+      for (std::size_t k = 0; k < c.levels.size(); ++k) {
+        out.cost[k] = measure_cost_per_transition(c.levels[k], steps);
+      }
+      const double top = out.cost.back();
+      for (double& x : out.cost) x /= top;
+      std::memcpy(bytes.data(), out.cost.data(), bytes.size());
     }
+    comm.broadcast(bytes, 0);
+    std::memcpy(out.cost.data(), bytes.data(), bytes.size());
   }
   return out;
 }
