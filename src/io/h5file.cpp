@@ -22,11 +22,15 @@ using h5::Handle;
 
 // File and memory HDF5 types of a blob dtype.
 hid_t file_type(DType d) {
-  return d == DType::kF32 ? H5T_IEEE_F32LE : d == DType::kF64 ? H5T_IEEE_F64LE : H5T_STD_I64LE;
+  return d == DType::kF32   ? H5T_IEEE_F32LE
+         : d == DType::kF64 ? H5T_IEEE_F64LE
+         : d == DType::kU8  ? H5T_STD_U8LE
+                            : H5T_STD_I64LE;
 }
 hid_t mem_type(DType d) {
   return d == DType::kF32   ? H5T_NATIVE_FLOAT
          : d == DType::kF64 ? H5T_NATIVE_DOUBLE
+         : d == DType::kU8  ? H5T_NATIVE_UINT8
                             : H5T_NATIVE_INT64;
 }
 
@@ -92,7 +96,8 @@ DType dtype_of(hid_t ftype, const std::string& what) {
   if (cls == H5T_FLOAT && size == 4) return DType::kF32;
   if (cls == H5T_FLOAT && size == 8) return DType::kF64;
   if (cls == H5T_INTEGER && size == 8 && H5Tget_sign(ftype) == H5T_SGN_2) return DType::kI64;
-  throw InputError(what + " is not f32, f64 or i64");
+  if (cls == H5T_INTEGER && size == 1 && H5Tget_sign(ftype) == H5T_SGN_NONE) return DType::kU8;
+  throw InputError(what + " is not f32, f64, i64 or u8");
 }
 
 }  // namespace
@@ -252,20 +257,7 @@ void write_file_atomically(const std::string& path, const Comm& comm,
     if (comm.rank() == 0) std::remove(tmp.c_str());
     throw;
   }
-  // Rename only once every rank has closed its handle; rank 0 renames and tells the others.
-  comm.barrier();
-  std::vector<std::uint8_t> err(1, 0);
-  std::string reason;
-  if (comm.rank() == 0 && std::rename(tmp.c_str(), path.c_str()) != 0) {
-    err[0] = 1;
-    reason = std::strerror(errno);
-    std::remove(tmp.c_str());
-  }
-  comm.broadcast(err, 0);
-  if (err[0] != 0) {
-    throw InputError(path + ": cannot replace it with the new file" +
-                     (reason.empty() ? "" : " (" + reason + ")"));
-  }
+  h5::commit_temp_file(tmp, path, comm);
 }
 
 }  // namespace mfhrl::io

@@ -1,5 +1,10 @@
 #include "h5util.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
 #include <cstring>
 
 #include "mfhrl/core/error.h"
@@ -239,6 +244,26 @@ std::string read_string_dataset(hid_t loc, const std::string& name) {
   } catch (const InputError& e) {
     throw InputError("dataset '" + name + "' " + e.what());
   }
+}
+
+void commit_temp_file(const std::string& tmp, const std::string& path, const Comm& comm) {
+  comm.barrier();  // every rank has closed its handle
+  std::vector<std::uint8_t> err;
+  if (comm.rank() == 0) {
+    std::string reason;
+    const int fd = ::open(tmp.c_str(), O_RDONLY);
+    if (fd < 0 || ::fsync(fd) != 0) reason = std::string("cannot sync: ") + std::strerror(errno);
+    if (fd >= 0) ::close(fd);
+    if (reason.empty() && std::rename(tmp.c_str(), path.c_str()) != 0)
+      reason = std::strerror(errno);
+    if (!reason.empty()) {
+      std::remove(tmp.c_str());
+      const std::string msg = path + ": cannot replace it with the new file (" + reason + ")";
+      err.assign(msg.begin(), msg.end());
+    }
+  }
+  comm.broadcast(err, 0);
+  if (!err.empty()) throw InputError(std::string(err.begin(), err.end()));
 }
 
 }  // namespace mfhrl::io::h5

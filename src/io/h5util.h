@@ -86,4 +86,8 @@ void write_string_dataset(hid_t loc, const std::string& name, const std::string&
 // Reads a scalar string dataset (variable or fixed length).
 std::string read_string_dataset(hid_t loc, const std::string& name);
 
+// Collective over comm: after every rank closed tmp, rank 0 syncs it to disk and renames it over
+// path; InputError on every rank if that fails (tmp is then removed and path untouched).
+void commit_temp_file(const std::string& tmp, const std::string& path, const Comm& comm);
+
 }  // namespace mfhrl::io::h5

@@ -119,14 +119,14 @@ void on_rank0_collective(const Comm& comm, F f) {
   if (!msg.empty()) throw InputError(std::string(msg.begin(), msg.end()));
 }
 
-// Writes one row (or no selection on ranks other than 0) of a column at index `row`.
-void write_row(hid_t dset, hid_t mtype, const void* data, hsize_t row, hsize_t width,
-               bool selecting, hid_t dxpl) {
+// Writes rows [row, row + n) of a column (or no selection on ranks other than 0).
+void write_rows(hid_t dset, hid_t mtype, const void* data, hsize_t row, hsize_t n, hsize_t width,
+                bool selecting, hid_t dxpl) {
   Handle fspace(check(H5Dget_space(dset), "H5Dget_space"));
   const hsize_t start[2] = {row, 0};
-  const hsize_t count[2] = {1, width};
-  const hsize_t n = width == 0 ? 1 : width;
-  Handle mspace(check(H5Screate_simple(1, &n, nullptr), "H5Screate_simple"));
+  const hsize_t count[2] = {n, width};
+  const hsize_t total = n * (width == 0 ? 1 : width);
+  Handle mspace(check(H5Screate_simple(1, &total, nullptr), "H5Screate_simple"));
   if (selecting) {
     check(H5Sselect_hyperslab(fspace.get(), H5S_SELECT_SET, start, nullptr, count, nullptr),
           "H5Sselect_hyperslab");
@@ -134,7 +134,7 @@ void write_row(hid_t dset, hid_t mtype, const void* data, hsize_t row, hsize_t w
     check(H5Sselect_none(fspace.get()), "H5Sselect_none");
     check(H5Sselect_none(mspace.get()), "H5Sselect_none");
   }
-  check(H5Dwrite(dset, mtype, mspace.get(), fspace.get(), dxpl, data), "H5Dwrite trace row");
+  check(H5Dwrite(dset, mtype, mspace.get(), fspace.get(), dxpl, data), "H5Dwrite trace rows");
 }
 
 }  // namespace
@@ -229,31 +229,74 @@ void RunFile::resize_trace(std::int64_t rounds) {
 }
 
 void RunFile::append(const TraceRow& row) {
-  MFHRL_CHECK(row.round == rounds_ + 1,
-              "trace row for round " << row.round << " after " << rounds_ << " rounds");
-  for (const auto& c : kVecColumns) {
-    MFHRL_CHECK((row.*c.field).size() == width_of(c, meta_),
-                "trace column " << c.name << " has " << (row.*c.field).size()
-                                << " values, expected " << width_of(c, meta_));
+  append_rows({row});
+  file_.flush();
+}
+
+void RunFile::append_rows(const std::vector<TraceRow>& rows) {
+  if (rows.empty()) return;
+  const std::size_t n = rows.size();
+  for (std::size_t i = 0; i < n; ++i) {
+    const TraceRow& row = rows[i];
+    MFHRL_CHECK(row.round == rounds_ + 1 + static_cast<std::int64_t>(i),
+                "trace row for round " << row.round << " after " << rounds_ + i << " rounds");
+    for (const auto& c : kVecColumns) {
+      MFHRL_CHECK((row.*c.field).size() == width_of(c, meta_),
+                  "trace column " << c.name << " has " << (row.*c.field).size()
+                                  << " values, expected " << width_of(c, meta_));
+    }
   }
   const hid_t id = file_.id();
-  const hsize_t index = static_cast<hsize_t>(rounds_);
-  resize_trace(rounds_ + 1);
+  const hsize_t first = static_cast<hsize_t>(rounds_);
+  resize_trace(rounds_ + static_cast<std::int64_t>(n));
   Handle dxpl = h5::transfer(file_.comm());
   const bool selecting = file_.comm().rank() == 0;
   const auto put = [&](const char* name, hid_t mtype, const void* data, hsize_t width) {
     Handle d(check(H5Dopen2(id, column_path(name).c_str(), H5P_DEFAULT), "H5Dopen2"));
-    write_row(d.get(), mtype, data, index, width, selecting, dxpl.get());
+    write_rows(d.get(), mtype, data, first, n, width, selecting, dxpl.get());
   };
-  put("round", H5T_NATIVE_INT64, &row.round, 0);
-  for (const auto& c : kI32Columns) put(c.name, H5T_NATIVE_INT, &(row.*c.field), 0);
-  for (const auto& c : kF64Columns) put(c.name, H5T_NATIVE_DOUBLE, &(row.*c.field), 0);
-  for (const auto& c : kVecColumns) {
-    put(c.name, H5T_NATIVE_DOUBLE, (row.*c.field).data(), width_of(c, meta_));
+  // Column by column, so each column's n rows go out in one write.
+  std::vector<std::int64_t> i64(n);
+  for (std::size_t i = 0; i < n; ++i) i64[i] = rows[i].round;
+  put("round", H5T_NATIVE_INT64, i64.data(), 0);
+  std::vector<int> i32(n);
+  for (const auto& c : kI32Columns) {
+    for (std::size_t i = 0; i < n; ++i) i32[i] = rows[i].*c.field;
+    put(c.name, H5T_NATIVE_INT, i32.data(), 0);
   }
-  rounds_ += 1;
+  std::vector<double> f64(n);
+  for (const auto& c : kF64Columns) {
+    for (std::size_t i = 0; i < n; ++i) f64[i] = rows[i].*c.field;
+    put(c.name, H5T_NATIVE_DOUBLE, f64.data(), 0);
+  }
+  for (const auto& c : kVecColumns) {
+    std::vector<double> v;
+    v.reserve(n * width_of(c, meta_));
+    for (const auto& r : rows) v.insert(v.end(), (r.*c.field).begin(), (r.*c.field).end());
+    put(c.name, H5T_NATIVE_DOUBLE, v.data(), width_of(c, meta_));
+  }
+  rounds_ += static_cast<std::int64_t>(n);
   h5::write_attr_i64(id, "rounds_completed", rounds_);
-  file_.flush();
+}
+
+void RunFile::rewrite(const std::string& path, const Comm& comm, const RunFileMeta& meta,
+                      const std::vector<TraceRow>& rows, bool finished,
+                      const std::function<void(H5File&)>& fill) {
+  h5::silence_errors();
+  const std::string tmp = path + ".tmp";
+  try {
+    on_rank0_collective(comm, [&] { write_new_run_file(tmp, meta); });
+    RunFile rf = open_existing(tmp, comm, true);
+    rf.append_rows(rows);
+    if (fill) fill(rf.file());
+    h5::write_attr_i64(rf.file().id(), "finished", finished ? 1 : 0);
+    rf.close();
+  } catch (...) {
+    comm.barrier();
+    if (comm.rank() == 0) std::remove(tmp.c_str());
+    throw;
+  }
+  h5::commit_temp_file(tmp, path, comm);
 }
 
 void RunFile::truncate_trace(std::int64_t rounds) {

@@ -35,6 +35,7 @@ TensorBlobs sample_blobs(float scale) {
       blob<std::int64_t>("optim/actor/step", DType::kI64, {}, {(1LL << 40) + 7}),
       blob<std::int64_t>("optim/critic/exp_avg/indices", DType::kI64, {4}, {-1, 0, 1, 1LL << 62}),
       blob<double>("replay/empty", DType::kF64, {0, 17}, {}),
+      blob<std::uint8_t>("replay/terminals", DType::kU8, {3}, {0, 1, 255}),
   };
 }
 
@@ -64,7 +65,7 @@ TEST(H5File, BlobsRoundTripExact) {
   expect_same(f.read_blobs("checkpoint/policy_0"), sample_blobs(1.5f));
   expect_same(f.read_blobs("checkpoint/policy_1"), sample_blobs(-2.0f));
   // A parent group reads every nested blob, names relative to it.
-  EXPECT_EQ(f.read_blobs("checkpoint").size(), 12u);
+  EXPECT_EQ(f.read_blobs("checkpoint").size(), 14u);
   EXPECT_EQ(f.read_blobs("checkpoint/policy_1/optim")[0].name, "actor/step");
 }
 

@@ -141,6 +141,55 @@ TEST(RunFile, TruncateTraceForResume) {
   expect_rows_equal(RunFile::open_read(dir.file("run.h5"), comm).read_trace(), 2);
 }
 
+// A checkpoint rewrite: the whole file anew (config, trace rows, attributes, extra groups).
+TEST(RunFile, RewriteReplacesTheWholeFile) {
+  TempDir dir;
+  const SerialComm comm;
+  const std::string path = dir.file("run.h5");
+  RunFile::create(path, comm, sample_meta(), false).append(sample_row(1));
+  std::vector<TraceRow> rows;
+  for (int r = 1; r <= 5; ++r) rows.push_back(sample_row(r));
+  const TensorBlob mark{"round", DType::kI64, {}, std::vector<std::uint8_t>(8, 0)};
+  RunFile::rewrite(path, comm, sample_meta(), rows, false,
+                   [&](H5File& f) { f.write_blobs("checkpoint", {mark}); });
+  EXPECT_EQ(dir.entries(), std::vector<std::string>{"run.h5"});
+  {
+    RunFile rf = RunFile::open_rw(path, comm);
+    expect_meta_equal(rf.meta(), sample_meta());
+    expect_rows_equal(rf.read_trace(), 5);
+    EXPECT_FALSE(rf.finished());
+    EXPECT_EQ(rf.file().read_blobs("checkpoint").size(), 1u);
+    rf.append(sample_row(6));  // appends continue after a rewrite
+  }
+  RunFile::rewrite(path, comm, sample_meta(), {}, true, nullptr);
+  const RunFile rf = RunFile::open_read(path, comm);
+  EXPECT_EQ(rf.rounds_completed(), 0);
+  EXPECT_TRUE(rf.finished());
+  EXPECT_FALSE(rf.file().has("checkpoint"));
+}
+
+// A rewrite that fails part-way (here: in fill) leaves the old file byte for byte and no temp.
+TEST(RunFile, FailedRewriteLeavesTheOldFile) {
+  TempDir dir;
+  const SerialComm comm;
+  const std::string path = dir.file("run.h5");
+  RunFile::create(path, comm, sample_meta(), false).append(sample_row(1));
+  const auto before = testing::file_bytes(path);
+  expect_throw_with<InputError>(
+      [&] {
+        RunFile::rewrite(path, comm, sample_meta(), {sample_row(1), sample_row(2)}, false,
+                         [](H5File&) { throw InputError("disk full (simulated)"); });
+      },
+      {"disk full"});
+  EXPECT_EQ(testing::file_bytes(path), before);
+  EXPECT_EQ(dir.entries(), std::vector<std::string>{"run.h5"});
+  // rows must start at round 1
+  expect_throw_with<InvariantError>(
+      [&] { RunFile::rewrite(path, comm, sample_meta(), {sample_row(2)}, false, nullptr); },
+      {"round 2 after 0 rounds"});
+  EXPECT_EQ(testing::file_bytes(path), before);
+}
+
 TEST(RunFile, ExistingFileRefusedWithoutForce) {
   TempDir dir;
   const SerialComm comm;

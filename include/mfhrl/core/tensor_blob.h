@@ -7,11 +7,11 @@
 
 namespace mfhrl {
 
-enum class DType : std::uint8_t { kF32 = 0, kF64 = 1, kI64 = 2 };
+enum class DType : std::uint8_t { kF32 = 0, kF64 = 1, kI64 = 2, kU8 = 3 };
 
 // Size in bytes of one element of dtype.
 inline std::size_t dtype_size(DType d) {
-  return d == DType::kF32 ? 4 : 8;
+  return d == DType::kU8 ? 1 : d == DType::kF32 ? 4 : 8;
 }
 
 // name: a slash-separated path relative to its owner ("actor/0.weight", "actor_optim/exp_avg/3").

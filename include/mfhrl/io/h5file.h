@@ -3,7 +3,8 @@
 //
 // Blob layout: blob "actor/0.weight" under group "checkpoint/policy_3" is the dataset
 // /checkpoint/policy_3/actor/0.weight (every '/' is a nested group); dtype f32 -> IEEE F32LE,
-// f64 -> IEEE F64LE, i64 -> STD I64LE; shape as given, an empty shape is an HDF5 scalar.
+// f64 -> IEEE F64LE, i64 -> STD I64LE,
+// u8 -> STD U8LE; shape as given, an empty shape is an HDF5 scalar.
 //
 // Parallel rules: with an MPI comm the file uses the MPI-IO driver with collective metadata, so
 // every call marked "collective over comm" must be made by every rank in the same order with the

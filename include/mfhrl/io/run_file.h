@@ -11,7 +11,8 @@
 //            eval_return_std, normalized_score, regret, cumulative_regret, cost_weighted_regret,
 //            wall_seconds f64 (R); information_gain, ig_per_cost f64 (R,K); posterior f64 (R,L);
 //            deployed_policy, rollout_policy i32 (R)
-//   /checkpoint/...  tensors written with file().write_blobs* (see h5file.h)
+//   /checkpoint/...  the state to resume from (written by the app through rewrite(); see README)
+//   /policies/...    the final policies of a finished run
 // e.g. h5py: f["trace/regret"][:], f["config"][()].decode(), f.attrs["rounds_completed"].
 //
 // Parallel rules: every call is collective over comm and every rank passes identical rows; rank 0
@@ -20,6 +21,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -52,6 +54,15 @@ class RunFile {
   // Collective over comm: appends row (round must be rounds_completed()+1) to every column and
   // flushes, so every completed round survives a crash.
   void append(const TraceRow& row);
+  // Collective over comm: writes a complete new run file for path -- /config from meta, the trace
+  // `rows` (rounds 1..n), the `finished` attribute, then whatever `fill` adds (a /checkpoint, the
+  // final /policies) -- as path.tmp, syncs it to disk and only then renames it over path. A crash
+  // or kill at any point before the rename leaves the previous file at path whole. If fill throws
+  // (alike on every rank) the temp file is removed and path is untouched.
+  static void rewrite(const std::string& path, const Comm& comm, const RunFileMeta& meta,
+                      const std::vector<TraceRow>& rows, bool finished,
+                      const std::function<void(H5File&)>& fill);
+
   // Collective over comm: keeps only rounds 1..rounds (a resume drops rows after its checkpoint).
   void truncate_trace(std::int64_t rounds);
   // Every row of the trace, in round order.
@@ -72,6 +83,8 @@ class RunFile {
       : file_(std::move(file)), meta_(std::move(meta)), rounds_(rounds) {}
   static RunFile open_existing(const std::string& path, const Comm& comm, bool writable);
   void resize_trace(std::int64_t rounds);
+  // Appends consecutive rows (no flush).
+  void append_rows(const std::vector<TraceRow>& rows);
 
   H5File file_;
   RunFileMeta meta_;
