@@ -36,14 +36,16 @@ const LevelConfig& find_level(const Config& c, const std::string& name, const st
   throw InputError(flag + ": unknown level '" + name + "' (known: " + known + ", real)");
 }
 
-Levels build_levels(const Config& c, const Comm& comm) {
+Levels build_levels(const Config& c, const Comm& comm, const std::vector<double>* resumed_cost) {
   Levels out;
   for (const auto& l : c.levels) {
     out.sims.push_back(LevelModel::create(l));
     out.cost.push_back(l.cost);
   }
   out.real = c.real_is_separate ? LevelModel::create(c.real) : out.sims.back();
-  if (c.cost_mode == "measured") {
+  if (resumed_cost != nullptr) {
+    out.cost = *resumed_cost;
+  } else if (c.cost_mode == "measured") {
     // Timings differ between ranks, and every rank must select with the same costs: rank 0
     // measures, the others take its figures.
     std::vector<std::uint8_t> bytes(out.cost.size() * sizeof(double));

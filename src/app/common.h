@@ -38,13 +38,15 @@ struct ConfigOptions {
 const LevelConfig& find_level(const Config& c, const std::string& name, const std::string& flag);
 
 // Per-level models, with declared or measured (CPU time, normalized to level K) costs.
-// Collective over comm (measured costs come from rank 0).
+// Collective over comm (measured costs come from rank 0). `resumed_cost` (a checkpoint's) replaces
+// the declared or measured costs, so a resumed run selects with the costs it started with.
 struct Levels {
   std::vector<std::shared_ptr<const LevelModel>> sims;  // (K)
   std::shared_ptr<const LevelModel> real;
   std::vector<double> cost;  // (K) lambda_k in use
 };
-Levels build_levels(const Config& c, const Comm& comm);
+Levels build_levels(const Config& c, const Comm& comm,
+                    const std::vector<double>* resumed_cost = nullptr);
 
 // The agent's stochastic actor as a simulator exploration policy.
 Policy sampling_policy(const learn::Agent& agent);

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <deque>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -32,6 +33,10 @@ struct RunState {
   std::vector<Rng> disc_rngs;                    // (K) discriminator minibatch streams
 };
 
+// Thrown out of OnlineLoop::round() when its interrupt poll says to stop mid-round; the state is
+// then partly updated and only a checkpoint captured before the round may be written.
+struct RoundInterrupted {};
+
 class OnlineLoop {
  public:
   // Sets up round 0: uniform posterior, empty buffers, this rank's env instances.
@@ -42,6 +47,11 @@ class OnlineLoop {
   // One round: select -> collect -> posterior -> update -> evaluate -> record. Collective.
   TraceRow round();
   const RunState& state() const { return state_; }
+  // For restoring a checkpoint before the first round() (see checkpoint.h).
+  RunState& mutable_state() { return state_; }
+  // Called by every rank at the same points of a round's update phase (so it may be collective);
+  // returning true makes round() throw RoundInterrupted.
+  void set_interrupt_poll(std::function<bool()> poll) { poll_ = std::move(poll); }
 
  private:
   std::vector<double> information_gains();
@@ -72,6 +82,7 @@ class OnlineLoop {
   ThresholdBudget threshold_budget_;
   learn::Agent scratch_;  // receives broadcast policies
   RunState state_;
+  std::function<bool()> poll_;
 };
 
 }  // namespace mfhrl::app

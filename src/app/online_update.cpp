@@ -1,5 +1,7 @@
 // Step 5 of a round: discriminators, then H2O updates of every owned policy on half offline, half
 // simulated minibatches (DESIGN §4).
+#include <algorithm>
+
 #include "mfhrl/core/error.h"
 #include "online.h"
 
@@ -29,15 +31,23 @@ void OnlineLoop::hybrid_update() {
     }
     level_ratios[static_cast<std::size_t>(k)] = d.dynamics_ratio(buf);
   }
+  // Updates in chunks, every policy's chunk in turn, with an interrupt poll before each chunk. A
+  // policy's updates depend only on its own agent and stream, so the interleaving changes nothing,
+  // and every rank polls the same number of times whatever its number of policies.
+  const int chunk = 8;
   const Block& own = policies_.block();
-  for (int l = own.begin; l < own.end; ++l) {
-    Rng& rng = state_.policy_rngs[static_cast<std::size_t>(l - own.begin)];
-    learn::Agent& agent = policies_.agent(l);
-    std::vector<float> w;
-    for (int u = 0; u < c_.online.updates_per_round; ++u) {
-      const Transitions real = policies_.sample_offline(l, half, rng);
-      const Transitions sim = sample_simulated(half, rng, level_ratios, &w);
-      agent.h2o_update(real, sim, w);
+  std::vector<float> w;
+  for (int u0 = 0; u0 < c_.online.updates_per_round; u0 += chunk) {
+    if (poll_ && poll_()) throw RoundInterrupted{};
+    const int u1 = std::min(c_.online.updates_per_round, u0 + chunk);
+    for (int l = own.begin; l < own.end; ++l) {
+      Rng& rng = state_.policy_rngs[static_cast<std::size_t>(l - own.begin)];
+      learn::Agent& agent = policies_.agent(l);
+      for (int u = u0; u < u1; ++u) {
+        const Transitions real = policies_.sample_offline(l, half, rng);
+        const Transitions sim = sample_simulated(half, rng, level_ratios, &w);
+        agent.h2o_update(real, sim, w);
+      }
     }
   }
 }

@@ -1,6 +1,8 @@
 // A Comm that forwards to another and adds up the wall seconds spent in collectives.
 #pragma once
 
+#include <exception>
+
 #include "common.h"
 #include "mfhrl/dist/comm.h"
 
@@ -31,7 +33,10 @@ class TimedComm final : public Comm {
   void barrier() const override {
     timed([&] { inner_.barrier(); });
   }
-  [[noreturn]] void abort(int code) const override { inner_.abort(code); }
+  [[noreturn]] void abort(int code) const override {
+    inner_.abort(code);
+    std::terminate();  // not reached: inner_.abort does not return
+  }
   const void* native_handle() const override { return inner_.native_handle(); }
 
  private:
