@@ -1,5 +1,6 @@
 // `mfhrl info FILE`: summarize a dataset or a run (or pretrained-policies) file.
 #include <cstdio>
+#include <cstring>
 #include <iostream>
 #include <map>
 
@@ -25,12 +26,26 @@ void print_run(const std::string& path, const Comm& comm) {
   io::RunFile f = io::RunFile::open_read(path, comm);
   const auto& m = f.meta();
   const auto trace = f.read_trace();
+  std::string state = "finished";
+  if (!f.finished()) {
+    state = "not finished";
+    if (f.file().has("checkpoint/round")) {
+      std::int64_t round = 0;
+      const TensorBlob b = f.file().read_blob("checkpoint/round");
+      if (b.dtype == DType::kI64 && b.bytes.size() == sizeof round) {
+        std::memcpy(&round, b.bytes.data(), sizeof round);
+        state += "; checkpoint after round " + std::to_string(round) +
+                 " (continue with: mfhrl run --resume " + path + ")";
+      }
+    } else {
+      state += "; no checkpoint";
+    }
+  }
   std::printf(
       "run file %s\n  strategy %s, seed %llu, K=%d levels, L=%d policies, budget %.1f\n"
       "  config hash %s\n  rounds %zu, %s\n",
       path.c_str(), m.strategy.c_str(), static_cast<unsigned long long>(m.seed), m.levels,
-      m.policies, m.budget_total, m.config_hash.c_str(), trace.size(),
-      f.finished() ? "finished" : "not finished");
+      m.policies, m.budget_total, m.config_hash.c_str(), trace.size(), state.c_str());
   if (trace.empty()) {
     if (f.file().has("policies")) std::printf("  holds pretrained policies (no rounds)\n");
     return;

@@ -218,6 +218,28 @@ void H5File::create_blob_datasets(const std::string& group, const TensorBlobs& b
   }
 }
 
+TensorBlob H5File::read_dataset_blob(std::int64_t loc, const std::string& name,
+                                     const std::string& group) const {
+  const std::string what = path_ + ": '" + (group.empty() ? name : group + "/" + name) + "'";
+  Handle d = h5::open_dataset(loc, name, path_);
+  Handle ft(check(H5Dget_type(d.get()), "H5Dget_type"));
+  TensorBlob b;
+  b.name = name;
+  b.dtype = dtype_of(ft.get(), what);
+  for (hsize_t s : h5::dims_of(d.get())) b.shape.push_back(static_cast<std::int64_t>(s));
+  b.bytes.resize(static_cast<std::size_t>(b.numel()) * dtype_size(b.dtype));
+  if (!b.bytes.empty() &&
+      H5Dread(d.get(), mem_type(b.dtype), H5S_ALL, H5S_ALL, H5P_DEFAULT, b.bytes.data()) < 0) {
+    throw InputError(what + " cannot be read (truncated file?)");
+  }
+  return b;
+}
+
+TensorBlob H5File::read_blob(const std::string& dataset) const {
+  if (!has(dataset)) throw InputError(path_ + ": missing '" + dataset + "'");
+  return read_dataset_blob(id_, dataset, "");
+}
+
 TensorBlobs H5File::read_blobs(const std::string& group) const {
   if (!has(group)) throw InputError(path_ + ": missing group '" + group + "'");
   Handle g(check(H5Gopen2(id_, group.c_str(), H5P_DEFAULT), "H5Gopen2 " + group));
@@ -227,21 +249,7 @@ TensorBlobs H5File::read_blobs(const std::string& group) const {
   }
   std::sort(state.names.begin(), state.names.end());
   TensorBlobs blobs;
-  for (const auto& name : state.names) {
-    const std::string what = path_ + ": '" + group + "/" + name + "'";
-    Handle d = h5::open_dataset(g.get(), name, path_);
-    Handle ft(check(H5Dget_type(d.get()), "H5Dget_type"));
-    TensorBlob b;
-    b.name = name;
-    b.dtype = dtype_of(ft.get(), what);
-    for (hsize_t s : h5::dims_of(d.get())) b.shape.push_back(static_cast<std::int64_t>(s));
-    b.bytes.resize(static_cast<std::size_t>(b.numel()) * dtype_size(b.dtype));
-    if (!b.bytes.empty() &&
-        H5Dread(d.get(), mem_type(b.dtype), H5S_ALL, H5S_ALL, H5P_DEFAULT, b.bytes.data()) < 0) {
-      throw InputError(what + " cannot be read (truncated file?)");
-    }
-    blobs.push_back(std::move(b));
-  }
+  for (const auto& name : state.names) blobs.push_back(read_dataset_blob(g.get(), name, group));
   return blobs;
 }
 

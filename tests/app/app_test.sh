@@ -122,6 +122,124 @@ PY
     echo "SAC after 3000 steps: $jstar, random: $rand"
     $py -c "import sys; sys.exit(0 if $jstar > $rand + 20 else 1)" || { echo "FAIL: no improvement"; exit 1; }
     ;;
+  resume)
+    # Resume equals uninterrupted (P = 1): stopped by a signal after round 2, by two signals in
+    # round 3's update phase, and with checkpoint.every=2 so rows after the checkpoint are redone.
+    more=(online.updates_per_round=20)
+    "$mfhrl" run "${tiny[@]}" --out "$tmp/straight.h5" "${more[@]}" > /dev/null
+    MFHRL_SIGNAL_AFTER_ROUND=2 "$mfhrl" run "${tiny[@]}" --out "$tmp/a.h5" "${more[@]}" > "$tmp/log"
+    grep -q "stopped by signal before round 3; the checkpoint of round 2" "$tmp/log"
+    grep -q "resume with: mfhrl run --resume $tmp/a.h5" "$tmp/log"
+    "$mfhrl" info "$tmp/a.h5" > "$tmp/info"
+    grep -q "rounds 2, not finished; checkpoint after round 2" "$tmp/info"
+    grep -q "levels chosen:" "$tmp/info"
+    "$mfhrl" run --resume "$tmp/a.h5" > "$tmp/log"
+    grep -q "resume: continuing $tmp/a.h5 after round 2" "$tmp/log"
+    ! grep -q "^round   [12] " "$tmp/log" || { echo "FAIL: rounds 1-2 were run again"; exit 1; }
+    $py "$src/tests/app/compare_runs.py" "$tmp/straight.h5" "$tmp/a.h5"
+    MFHRL_SIGNAL_TWICE_IN_ROUND=3 "$mfhrl" run "${tiny[@]}" --out "$tmp/b.h5" "${more[@]}" > "$tmp/log"
+    grep -q "stopped by signal during round 3; the checkpoint of round 2" "$tmp/log"
+    "$mfhrl" run "${tiny[@]}" --resume "$tmp/b.h5" "${more[@]}" > /dev/null  # config given again
+    $py "$src/tests/app/compare_runs.py" "$tmp/straight.h5" "$tmp/b.h5"
+    "$mfhrl" run "${tiny[@]}" --out "$tmp/every2.h5" "${more[@]}" checkpoint.every=2 > /dev/null
+    MFHRL_SIGNAL_TWICE_IN_ROUND=4 "$mfhrl" run "${tiny[@]}" --out "$tmp/c.h5" "${more[@]}" \
+      checkpoint.every=2 > "$tmp/log"
+    grep -q "stopped by signal during round 4; the checkpoint of round 3" "$tmp/log"
+    "$mfhrl" run --resume "$tmp/c.h5" > /dev/null
+    $py "$src/tests/app/compare_runs.py" "$tmp/every2.h5" "$tmp/c.h5"
+    ;;
+  resume_ranks)
+    # Resume equals uninterrupted on 2 ranks; a real SIGUSR1 sent to mpirun; P=1 -> P=2.
+    more=(online.updates_per_round=20 budget.total=200)
+    mpi 2 "$mfhrl" run "${tiny[@]}" --out "$tmp/straight.h5" "${more[@]}" > /dev/null
+    MFHRL_SIGNAL_AFTER_ROUND=1 mpi 2 "$mfhrl" run "${tiny[@]}" --out "$tmp/a.h5" "${more[@]}" > "$tmp/log"
+    grep -q "stopped by signal before round 2" "$tmp/log"
+    mpi 2 "$mfhrl" run --resume "$tmp/a.h5" > /dev/null
+    $py "$src/tests/app/compare_runs.py" "$tmp/straight.h5" "$tmp/a.h5"
+    # mpirun itself in the background (not the mpi function: $! would be a subshell)
+    mpirun --oversubscribe --bind-to none -np 2 "$mfhrl" run "${tiny[@]}" --out "$tmp/b.h5" \
+      "${more[@]}" > "$tmp/log" 2>&1 &
+    job=$!
+    for _ in $(seq 600); do grep -q "^round   2 " "$tmp/log" && break; sleep 0.05; done
+    kill -USR1 "$job"
+    wait "$job" || { echo "FAIL: mpirun exited $? after SIGUSR1"; cat "$tmp/log"; exit 1; }
+    grep -q "stopped by signal" "$tmp/log" || { echo "FAIL: no stop line"; cat "$tmp/log"; exit 1; }
+    mpi 2 "$mfhrl" run --resume "$tmp/b.h5" > /dev/null
+    $py "$src/tests/app/compare_runs.py" "$tmp/straight.h5" "$tmp/b.h5"
+    MFHRL_SIGNAL_AFTER_ROUND=3 "$mfhrl" run "${tiny[@]}" --out "$tmp/c.h5" "${more[@]}" > /dev/null
+    mpi 2 "$mfhrl" run --resume "$tmp/c.h5" > /dev/null
+    $py "$src/tests/app/compare_runs.py" "$tmp/straight.h5" "$tmp/c.h5"
+    ;;
+  checkpoint_crash)
+    # kill -9 half-way through writing round 2's checkpoint: the file keeps round 1's, opens with
+    # h5dump and h5py, and resuming from it gives the uninterrupted run.
+    "$mfhrl" run "${tiny[@]}" --out "$tmp/straight.h5" > /dev/null
+    set +e
+    MFHRL_KILL_IN_CHECKPOINT=2 "$mfhrl" run "${tiny[@]}" --out "$tmp/a.h5" > "$tmp/log" 2>&1
+    rc=$?
+    set -e
+    [ "$rc" -eq 137 ] || { echo "FAIL: expected death by SIGKILL (137), got $rc"; exit 1; }
+    [ -e "$tmp/a.h5.tmp" ] || { echo "FAIL: the killed checkpoint left no temp file"; exit 1; }
+    h5dump -H "$tmp/a.h5" > /dev/null
+    $py - "$tmp/a.h5" <<'PY'
+import sys, h5py
+with h5py.File(sys.argv[1], "r") as f:
+    assert f.attrs["finished"] == 0
+    assert f.attrs["rounds_completed"] == 2, f.attrs["rounds_completed"]  # round 2 was appended
+    assert f["checkpoint/round"][()] == 1, f["checkpoint/round"][()]      # its checkpoint was not
+    assert list(f["trace/round"][:]) == [1, 2]
+    assert f["checkpoint/posterior"].shape == (4,)
+    assert f["checkpoint/level_1/buffer/observations"].shape[1] == 17
+print("h5py: trace rounds 1-2, checkpoint of round 1")
+PY
+    "$mfhrl" info "$tmp/a.h5" | grep -q "rounds 2, not finished; checkpoint after round 1"
+    "$mfhrl" run --resume "$tmp/a.h5" > "$tmp/log"
+    grep -q "resume: dropping rounds 2..2" "$tmp/log"
+    [ ! -e "$tmp/a.h5.tmp" ] || { echo "FAIL: temp file left after the run finished"; exit 1; }
+    $py "$src/tests/app/compare_runs.py" "$tmp/straight.h5" "$tmp/a.h5"
+    ;;
+  resume_refusals)
+    # Each refusal exits 2 with a message naming the problem and leaves the file byte for byte.
+    "$mfhrl" collect "${tiny[@]}" --out "$tmp/d.h5" > /dev/null
+    "$mfhrl" collect "${tiny[@]}" --out "$tmp/d2.h5" seed=5 > /dev/null
+    MFHRL_SIGNAL_AFTER_ROUND=1 "$mfhrl" run "${tiny[@]}" --out "$tmp/run.h5" \
+      offline.dataset="$tmp/d.h5" > /dev/null
+    "$mfhrl" run "${tiny[@]}" --out "$tmp/done.h5" > /dev/null
+    refused() {  # refused FILE 'message part' -- command...
+      local file=$1 part=$2
+      local before
+      before=$(md5sum < "$file")
+      expect_fail 2 "$part" "${@:3}"
+      [ "$(md5sum < "$file")" = "$before" ] || { echo "FAIL: refusal changed $file"; exit 1; }
+    }
+    refused "$tmp/done.h5" "the run already finished (4 rounds)" -- "$mfhrl" run --resume "$tmp/done.h5"
+    refused "$tmp/run.h5" "another config" -- "$mfhrl" run --resume "$tmp/run.h5" seed=3
+    grep -q "in the file: 'seed: 0'  now: 'seed: 3'" "$tmp/out"
+    refused "$tmp/run.h5" "another config" -- "$mfhrl" run "${tiny[@]}" --resume "$tmp/run.h5"
+    refused "$tmp/run.h5" "the run has L=4 policies but offline.policies is 2" -- \
+      "$mfhrl" run --resume "$tmp/run.h5" offline.policies=2
+    refused "$tmp/run.h5" "drop --out" -- "$mfhrl" run --resume "$tmp/run.h5" --out "$tmp/other.h5"
+    cp "$tmp/d.h5" "$tmp/d.orig.h5"
+    cp "$tmp/d2.h5" "$tmp/d.h5"
+    refused "$tmp/run.h5" "differs from the one the run started with" -- "$mfhrl" run --resume "$tmp/run.h5"
+    cp "$tmp/d.orig.h5" "$tmp/d.h5"
+    "$mfhrl" pretrain "${tiny[@]}" --out "$tmp/pre.h5" > /dev/null
+    refused "$tmp/pre.h5" "has no /checkpoint to resume from" -- "$mfhrl" run --resume "$tmp/pre.h5"
+    size=$(stat -c %s "$tmp/run.h5")
+    head -c $((size / 2)) "$tmp/run.h5" > "$tmp/truncated.h5"
+    refused "$tmp/truncated.h5" "not a readable mfhrl run file" -- "$mfhrl" run --resume "$tmp/truncated.h5"
+    cp "$tmp/run.h5" "$tmp/damaged.h5"
+    printf 'garbage!' | dd of="$tmp/damaged.h5" bs=1 seek=0 conv=notrunc status=none
+    refused "$tmp/damaged.h5" "not a readable mfhrl run file" -- "$mfhrl" run --resume "$tmp/damaged.h5"
+    cp "$tmp/run.h5" "$tmp/missing.h5"
+    $py -c 'import sys, h5py; del h5py.File(sys.argv[1], "r+")["checkpoint/level_2/buffer/rewards"]' "$tmp/missing.h5"
+    refused "$tmp/missing.h5" "checkpoint entry '/checkpoint/level_2/buffer/rewards' is missing" -- \
+      "$mfhrl" run --resume "$tmp/missing.h5"
+    expect_fail 2 "no such file" -- "$mfhrl" run --resume "$tmp/absent.h5"
+    # after all that, the run still resumes
+    "$mfhrl" run --resume "$tmp/run.h5" > /dev/null
+    "$mfhrl" info "$tmp/run.h5" | grep -q "rounds 4, finished"
+    ;;
   *) echo "unknown case $case_name"; exit 2 ;;
 esac
 echo "PASS $case_name"

@@ -56,9 +56,14 @@ class H5File {
   // Collective over comm: every dataset below group (recursively), sorted by name; every rank
   // reads all of them. InputError naming the file and group if it is missing.
   TensorBlobs read_blobs(const std::string& group) const;
+  // Collective over comm: the one dataset at this path (its name is the path). InputError if
+  // missing.
+  TensorBlob read_blob(const std::string& dataset) const;
 
  private:
   H5File(std::string path, const Comm& comm, std::int64_t id);
+  TensorBlob read_dataset_blob(std::int64_t loc, const std::string& name,
+                               const std::string& group) const;
   void create_blob_datasets(const std::string& group, const TensorBlobs& blobs, int writer);
 
   std::string path_;
