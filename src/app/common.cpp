@@ -14,7 +14,8 @@ void ConfigOptions::add_to(CLI::App* cmd) {
   cmd->add_option("--config,-c", files,
                   "YAML config merged over the built-in defaults (repeatable; default: the "
                   "built-in demo study)")
-      ->check(CLI::ExistingFile);
+      ->check(CLI::ExistingFile)
+      ->allow_extra_args(false);  // one file per --config: `--config A key=value` is an override
   cmd->add_option("overrides", overrides, "key=value overrides, e.g. budget.total=500 seed=3");
 }
 

@@ -45,6 +45,9 @@ assert (t["level"][:3] == [1, 2, 3]).all(), t["level"][:]
 print("uniform spends", spent)
 PY
     "$mfhrl" info "$tmp/igm.h5" | grep -q "finished"
+    # key=value right after --config FILE is an override, not a second config file
+    "$mfhrl" run --config "$src/configs/tiny.yaml" budget.total=30 --out "$tmp/b30.h5" > /dev/null
+    "$mfhrl" info "$tmp/b30.h5" | grep -q "budget 30.0"
     # the same seed gives the same run, a different seed a different one
     "$mfhrl" run "${tiny[@]}" --out "$tmp/igm2.h5" > /dev/null
     $py "$src/tests/app/compare_runs.py" "$tmp/igm.h5" "$tmp/igm2.h5"

@@ -6,32 +6,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
-slurm=$repo/scripts/slurm-local.sh
-work=$(mktemp -d /tmp/mfhrl-requeue-test.XXXXXX)
-started=0
-cleanup() {
-  [ "$started" -eq 0 ] || "$slurm" stop
-  rm -rf "$work"
-}
-trap cleanup EXIT
-fail() {
-  echo "FAIL: $*" >&2
-  cat "$work/job.out" >&2 2>/dev/null || true
-  exit 1
-}
-# until_true SECONDS CMD...: polls CMD every 0.2 s; fails the test after SECONDS.
-until_true() {
-  local n=$(($1 * 5))
-  shift
-  for _ in $(seq "$n"); do
-    "$@" && return 0
-    sleep 0.2
-  done
-  fail "timed out waiting for: $*"
-}
-
-"$slurm" status >/dev/null 2>&1 || started=1
-eval "$("$slurm" start)"
+. "$here/slurm_lib.sh"
 
 printf 'fake: 1\n' >"$work/config.yaml"
 out=$work/run.h5
@@ -41,16 +16,7 @@ job=$(MFHRL_BIN=$here/fake_mfhrl.py sbatch --parsable --ntasks=1 --time=10 \
 until_true 60 test -e "$out.waiting"
 scancel --batch --signal=USR1 "$job"
 
-# Slurm holds a requeued job for ~120 s (BeginTime); release it at once to keep the test short.
-requeued() {
-  scontrol show job "$job" | grep -q 'JobState=PENDING.*' && scontrol show job "$job" | grep -q 'Restarts=1 '
-}
-until_true 60 requeued
-scontrol update JobId="$job" StartTime=now
-
-job_done() {
-  scontrol show job "$job" | grep -qE 'JobState=(COMPLETED|FAILED|CANCELLED|TIMEOUT)'
-}
+release_requeued
 until_true 120 job_done
 info=$(scontrol show job "$job")
 grep -q 'JobState=COMPLETED' <<<"$info" || fail "job state: $(grep -o 'JobState=[A-Z]*' <<<"$info")"

@@ -1,0 +1,41 @@
+# Helpers of the Slurm tests (sourced): a private local Slurm for the test, polling, job states.
+# Expects $repo; defines $work (a temp dir removed at exit) and starts Slurm unless one runs.
+slurm=$repo/scripts/slurm-local.sh
+work=$(mktemp -d /tmp/mfhrl-slurm-test.XXXXXX)
+started=0
+cleanup() {
+  [ "$started" -eq 0 ] || "$slurm" stop
+  rm -rf "$work"
+}
+trap cleanup EXIT
+fail() {
+  echo "FAIL: $*" >&2
+  cat "$work/job.out" >&2 2>/dev/null || true
+  exit 1
+}
+# until_true SECONDS CMD...: polls CMD every 0.2 s; fails the test after SECONDS.
+until_true() {
+  local n=$(($1 * 5))
+  shift
+  for _ in $(seq "$n"); do
+    "$@" && return 0
+    sleep 0.2
+  done
+  fail "timed out waiting for: $*"
+}
+# Job $job is pending again after one requeue.
+requeued() {
+  scontrol show job "$job" | grep -q 'JobState=PENDING.*' && scontrol show job "$job" | grep -q 'Restarts=1 '
+}
+# Job $job has ended.
+job_done() {
+  scontrol show job "$job" | grep -qE 'JobState=(COMPLETED|FAILED|CANCELLED|TIMEOUT)'
+}
+# Slurm holds a requeued job for ~120 s (BeginTime); release_requeued waits for the requeue and
+# releases the job at once to keep tests short.
+release_requeued() {
+  until_true 60 requeued
+  scontrol update JobId="$job" StartTime=now
+}
+"$slurm" status >/dev/null 2>&1 || started=1
+eval "$("$slurm" start)"
