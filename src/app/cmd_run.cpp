@@ -337,6 +337,10 @@ void add_run_command(CLI::App& app, const Comm& comm) {
       const Config c = prepare_resume(*resume, *opts, comm, &start.rows, &blobs, &start.level_cost);
       start.checkpoint = &blobs;
       print_config(c, comm);
+      if (!pretrained->empty()) {
+        log::info("resume: --pretrained " + *pretrained +
+                  " is not used; the policies come from the checkpoint");
+      }
       run(c, comm, *resume, "", start);
       return;
     }

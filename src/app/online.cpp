@@ -192,10 +192,10 @@ const learn::Agent& OnlineLoop::shared_policy(int l) {
   if (comm_.size() == 1) return policies_.agent(l);
   const int owner = owner_of(l, c_.offline.policies, comm_.size());
   std::vector<std::uint8_t> bytes;
-  if (policies_.owns(l)) bytes = serialize(policies_.agent(l).state());
+  if (policies_.owns(l)) bytes = serialize(policies_.agent(l).actor_state());
   comm_.broadcast(bytes, owner);
   if (policies_.owns(l)) return policies_.agent(l);
-  scratch_.load_state(deserialize_blobs(bytes));
+  scratch_.load_actor_state(deserialize_blobs(bytes));
   return scratch_;
 }
 

@@ -68,6 +68,7 @@ class OnlineLoop {
   // Dynamics ratios of level k's rows (empty: all 1).
   std::vector<float> ratios(int k, const Transitions& rows) const;
   // Policy l's agent on every rank: the owner's, or a broadcast copy. Collective when P > 1.
+  // Only the actor crosses ranks (the copy is used to act, never trained).
   const learn::Agent& shared_policy(int l);
   Transitions sample_simulated(std::size_t batch, Rng& rng,
                                const std::vector<std::vector<float>>& level_ratios,
@@ -80,7 +81,7 @@ class OnlineLoop {
   PolicySet& policies_;
   std::unique_ptr<Strategy> strategy_;
   ThresholdBudget threshold_budget_;
-  learn::Agent scratch_;  // receives broadcast policies
+  learn::Agent scratch_;  // receives broadcast actors
   RunState state_;
   std::function<bool()> poll_;
 };

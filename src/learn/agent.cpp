@@ -273,6 +273,17 @@ TensorBlobs Agent::state() const {
   return out;
 }
 
+TensorBlobs Agent::actor_state() const {
+  TensorBlobs out;
+  put_module(out, "actor", impl_->actor);
+  return out;
+}
+
+void Agent::load_actor_state(const TensorBlobs& blobs) {
+  check_blobs(blobs, actor_state());
+  take_module(blobs, "actor", impl_->actor);
+}
+
 void Agent::load_state(const TensorBlobs& blobs) {
   check_blobs(blobs, state());
   auto& im = *impl_;

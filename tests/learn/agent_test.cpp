@@ -1,6 +1,7 @@
 // Agent: SAC learns a bandit, CQL is conservative, determinism, save/load, critic_loss.
 #include "mfhrl/learn/agent.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "fixture.h"
@@ -148,6 +149,42 @@ TEST(AgentTest, SaveLoadContinuesBitIdentically) {
   EXPECT_TRUE(same_stats(a.h2o_update(real, sim, w), b.h2o_update(real, sim, w)));
   EXPECT_TRUE(toy::same_blobs(a.state(), b.state()));
   EXPECT_EQ(a.critic_loss(real, nullptr), b.critic_loss(real, nullptr));
+}
+
+// The actor alone makes another agent act exactly like the original, sampled and greedy.
+TEST(AgentTest, ActorStateCarriesActing) {
+  const AgentSpec s = toy::small_spec(3, 2);
+  Agent a(s, 3, 0);
+  Rng rng(5, Stream::kTest, 0);
+  three_updates(a, rng);
+  const TensorBlobs actor = a.actor_state();
+  for (const auto& b : actor) EXPECT_EQ(b.name.rfind("actor/", 0), 0u) << b.name;
+  EXPECT_LT(actor.size(), a.state().size());
+  Agent b(s, 4, 9);
+  const TensorBlobs b_before = b.state();
+  b.load_actor_state(actor);
+  const float obs[3] = {0.3f, -1.2f, 2.0f};
+  float x[2], y[2];
+  a.act(obs, x, true, nullptr);
+  b.act(obs, y, true, nullptr);
+  EXPECT_EQ(x[0], y[0]);
+  EXPECT_EQ(x[1], y[1]);
+  Rng ra(6, Stream::kTest, 1), rb(6, Stream::kTest, 1);
+  a.act(obs, x, false, &ra);
+  b.act(obs, y, false, &rb);
+  EXPECT_EQ(x[0], y[0]);
+  EXPECT_EQ(x[1], y[1]);
+  // only the actor changed
+  for (const auto& blob : b.state()) {
+    if (blob.name.rfind("actor/", 0) == 0) continue;
+    const auto it = std::find_if(b_before.begin(), b_before.end(),
+                                 [&](const TensorBlob& o) { return o.name == blob.name; });
+    ASSERT_NE(it, b_before.end());
+    EXPECT_EQ(it->bytes, blob.bytes) << blob.name;
+  }
+  TensorBlobs missing = actor;
+  missing.pop_back();
+  testing::expect_throw_with<InputError>([&] { b.load_actor_state(missing); }, {"missing"});
 }
 
 TEST(AgentTest, LoadRefusesIncompleteOrMismatchedState) {

@@ -58,6 +58,12 @@ class Agent {
   // Restores state(); throws InputError when a blob is missing or has the wrong shape or dtype.
   void load_state(const TensorBlobs& blobs);
 
+  // The actor network alone ("actor/..." blobs): all that act() reads, a fraction of state().
+  TensorBlobs actor_state() const;
+  // Replaces the actor network with actor_state() of another agent of the same spec; nothing else
+  // changes, so an agent loaded this way is only good for act(). InputError as load_state.
+  void load_actor_state(const TensorBlobs& blobs);
+
   const AgentSpec& spec() const;
 
  private:
