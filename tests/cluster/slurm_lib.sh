@@ -11,6 +11,15 @@ trap cleanup EXIT
 fail() {
   echo "FAIL: $*" >&2
   cat "$work/job.out" >&2 2>/dev/null || true
+  if [ -n "${job:-}" ]; then
+    echo "--- scontrol show job $job" >&2
+    scontrol show job "$job" >&2 2>/dev/null || true
+  fi
+  local log
+  for log in slurmctld slurmd; do
+    echo "--- last lines of $log.log" >&2
+    tail -n 25 "${MFHRL_SLURM_DIR:-/tmp/mfhrl-slurm}/log/$log.log" >&2 2>/dev/null || true
+  done
   exit 1
 }
 # until_true SECONDS CMD...: polls CMD every 0.2 s; fails the test after SECONDS.

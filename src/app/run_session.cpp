@@ -1,0 +1,324 @@
+#include "run_session.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <optional>
+#include <sstream>
+
+#include "checkpoint.h"
+#include "commands.h"
+#include "mfhrl/config/load.h"
+#include "mfhrl/core/error.h"
+#include "mfhrl/core/log.h"
+#include "mfhrl/dist/mpi_comm.h"
+#include "mfhrl/io/dataset.h"
+#include "mfhrl/io/run_file.h"
+#include "online.h"
+#include "policies.h"
+#include "signals.h"
+#include "timed_comm.h"
+
+namespace mfhrl::app {
+namespace {
+
+// elapsed: seconds since this process's first round, when `spent_before` was already spent.
+std::string format_round(const Config& c, const TraceRow& row, double elapsed,
+                         double spent_before) {
+  char buf[512];
+  std::string ig;
+  for (double v : row.information_gain) {
+    std::snprintf(buf, sizeof buf, "%s%.3f", ig.empty() ? "" : " ", v);
+    ig += buf;
+  }
+  const double left = c.budget_total - row.budget_spent;
+  const double now_spent = row.budget_spent - spent_before;
+  const double eta = now_spent > 0 ? elapsed / now_spent * left : 0.0;
+  std::snprintf(buf, sizeof buf,
+                "round %3lld | level %d (%s) | IG [%s] | budget %.1f/%.1f (%.1f left) | return "
+                "%.1f ± %.1f | regret %.1f | %.0f s elapsed, ~%.0f s left",
+                static_cast<long long>(row.round), row.level,
+                c.levels[static_cast<std::size_t>(row.level - 1)].name.c_str(), ig.c_str(),
+                row.budget_spent, c.budget_total, left, row.eval_return_mean, row.eval_return_std,
+                row.regret, elapsed, eta);
+  std::string line = buf;
+  if (!launched_under_mpi() && isatty(STDOUT_FILENO)) {
+    const int width = 20;
+    const int filled = static_cast<int>(std::lround(width * row.budget_spent / c.budget_total));
+    line += " [" + std::string(static_cast<std::size_t>(filled), '#') +
+            std::string(static_cast<std::size_t>(width - filled), '.') + "]";
+  }
+  return line;
+}
+
+// Test hooks (environment variables, read once): MFHRL_FAULT_RANK=r fails rank r in round 1;
+// MFHRL_SIGNAL_AFTER_ROUND=r makes rank 0 raise SIGTERM once round r is recorded;
+// MFHRL_SIGNAL_TWICE_IN_ROUND=r makes rank 0 raise SIGUSR1 twice in round r's update phase;
+// MFHRL_KILL_IN_CHECKPOINT=r kills rank 0 (SIGKILL) half-way through writing round r's checkpoint.
+std::int64_t hook(const char* name) {
+  const char* v = std::getenv(name);
+  return v == nullptr ? -1 : std::atoll(v);
+}
+
+// The state of one run between rounds and the run file that mirrors it.
+class Session {
+ public:
+  Session(const Config& c, const Comm& comm, std::string path, const io::Dataset& data,
+          const Levels& levels)
+      : c_(c),
+        comm_(comm),
+        path_(std::move(path)),
+        meta_(run_file_meta(c)),
+        digest_(offline_digest(data.data)),
+        levels_(levels),
+        timed_(comm),
+        policies_(c, comm, data.data),
+        loop_(c, timed_, levels, data.data, policies_) {}
+
+  // Offline phase (or pretrained policies), then the round-0 checkpoint: a resume never repeats
+  // the offline phase.
+  void start_fresh(const std::string& pretrained) {
+    if (!pretrained.empty()) {
+      policies_.load(pretrained, c_);
+      log::info("offline: loaded " + std::to_string(c_.offline.policies) + " policies from " +
+                pretrained);
+    } else {
+      policies_.pretrain(c_);
+    }
+    snap_ = capture();
+    write_checkpoint_file(snap_);
+    file_.emplace(io::RunFile::open_rw(path_, comm_));
+  }
+
+  // The state of `point`; trace rows recorded after its checkpoint are dropped.
+  void start_resumed(const ResumePoint& point) {
+    const CheckpointHeader h =
+        checkpoint_header(point.checkpoint, c_.num_levels(), c_.offline.policies, path_);
+    if (h.offline_digest != digest_) {
+      throw InputError("--resume '" + path_ + "': the offline dataset '" + c_.offline.dataset +
+                       "' differs from the one the run started with");
+    }
+    restore_checkpoint(c_, point.checkpoint, loop_.mutable_state(), policies_, path_);
+    rows_ = point.rows;
+    snap_ = capture();
+    on_disk_ = snap_.round;
+    file_.emplace(io::RunFile::open_rw(path_, comm_));
+    if (file_->rounds_completed() > snap_.round) {
+      log::info("resume: dropping rounds " + std::to_string(snap_.round + 1) + ".." +
+                std::to_string(file_->rounds_completed()) +
+                " recorded after the checkpoint (they are recomputed identically)");
+      file_->truncate_trace(snap_.round);
+    }
+    log::info("resume: continuing " + path_ + " after round " + std::to_string(snap_.round));
+  }
+
+  // Rounds until the budget is spent (then the final file) or a stop signal (then a checkpoint).
+  void run_rounds() {
+    const std::int64_t fault = hook("MFHRL_FAULT_RANK");
+    const std::int64_t signal_after = hook("MFHRL_SIGNAL_AFTER_ROUND");
+    const std::int64_t signal_in = hook("MFHRL_SIGNAL_TWICE_IN_ROUND");
+    loop_.set_interrupt_poll([this, signal_in] {
+      if (loop_.state().round == signal_in && comm_.rank() == 0 && stop_signals_received() == 0) {
+        std::raise(SIGUSR1);
+        std::raise(SIGUSR1);
+      }
+      return stop_signals_agreed(timed_) >= 2;
+    });
+    const double t0 = now_seconds();
+    const double wall_offset = rows_.empty() ? 0.0 : rows_.back().wall_seconds;
+    const double spent_before = loop_.state().budget.spent;
+    const std::int64_t first_round = snap_.round;
+    while (!loop_.done()) {
+      if (stop_signals_agreed(timed_) >= 1) return stop("before");
+      if (fault == comm_.rank()) {
+        throw NumericalError("injected fault (MFHRL_FAULT_RANK) in round " +
+                             std::to_string(loop_.state().round + 1));
+      }
+      TraceRow row;
+      try {
+        row = loop_.round();
+      } catch (const RoundInterrupted&) {
+        return stop("during");
+      }
+      row.wall_seconds = wall_offset + now_seconds() - t0;
+      file_->append(row);
+      rows_.push_back(row);
+      log::info(format_round(c_, row, now_seconds() - t0, spent_before));
+      snap_ = capture();
+      if (row.round == signal_after && comm_.rank() == 0) std::raise(SIGTERM);
+      if (!loop_.done() && row.round % c_.checkpoint_every == 0) {
+        file_->close();
+        write_checkpoint_file(snap_);
+        file_.emplace(io::RunFile::open_rw(path_, comm_));
+      }
+    }
+    finish(now_seconds() - t0, rows_.size() - static_cast<std::size_t>(first_round));
+  }
+
+ private:
+  Checkpoint capture() const {
+    return capture_checkpoint(c_, loop_.state(), policies_, levels_.cost, digest_);
+  }
+
+  // The whole run file anew: the trace up to ck's round and ck (atomically, see RunFile::rewrite).
+  void write_checkpoint_file(const Checkpoint& ck) {
+    static const std::int64_t kill_round = hook("MFHRL_KILL_IN_CHECKPOINT");
+    const double t = now_seconds();
+    const std::vector<TraceRow> rows(rows_.begin(), rows_.begin() + ck.round);
+    io::RunFile::rewrite(path_, comm_, meta_, rows, false, [&](io::H5File& f) {
+      if (ck.round == kill_round && comm_.rank() == 0) {
+        f.write_blobs("checkpoint", ck.shared);
+        f.flush();
+        std::raise(SIGKILL);
+      }
+      write_checkpoint(f, ck);
+    });
+    on_disk_ = ck.round;
+    ++checkpoints_;
+    checkpoint_seconds_ += now_seconds() - t;
+    log::debug("checkpoint of round " + std::to_string(ck.round) + " written to " + path_);
+  }
+
+  // After a stop signal: the checkpoint of the last completed round, and how to go on.
+  void stop(const char* when) {
+    file_->close();
+    if (on_disk_ != snap_.round) write_checkpoint_file(snap_);
+    if (comm_.rank() == 0) {
+      std::cout << "stopped by signal " << when << " round " << snap_.round + 1
+                << "; the checkpoint of round " << snap_.round << " is in " << path_
+                << "\nresume with: mfhrl run --resume " << path_
+                << " (and the same --config/key=value arguments, if any)" << std::endl;
+    }
+  }
+
+  // The final file: the trace and the final policies, no checkpoint; then the summary.
+  void finish(double online_seconds, std::size_t online_rounds) {
+    file_->close();
+    io::RunFile::rewrite(path_, comm_, meta_, rows_, true,
+                         [&](io::H5File& f) { policies_.write_to(f); });
+    const TraceRow& last = rows_.back();
+    const double per_round = 1.0 / static_cast<double>(std::max<std::size_t>(online_rounds, 1));
+    char buf[512];
+    std::snprintf(buf, sizeof buf,
+                  "run finished: %zu rounds, budget %.1f of %.1f, final return %.1f (normalized "
+                  "score %.1f), cumulative regret %.1f, %.0f s in this process; trace in %s",
+                  rows_.size(), last.budget_spent, c_.budget_total, last.eval_return_mean,
+                  last.normalized_score, last.cumulative_regret, now_seconds() - t_created_,
+                  path_.c_str());
+    log::info(buf);
+    std::snprintf(buf, sizeof buf,
+                  "online phase: %.3f s per round, of which %.4f s in MPI collectives (%d ranks); "
+                  "%d checkpoints, %.3f s each",
+                  online_seconds * per_round, timed_.seconds() * per_round, comm_.size(),
+                  checkpoints_, checkpoints_ > 0 ? checkpoint_seconds_ / checkpoints_ : 0.0);
+    log::info(buf);
+  }
+
+  const double t_created_ = now_seconds();
+  const Config& c_;
+  const Comm& comm_;
+  const std::string path_;
+  const io::RunFileMeta meta_;
+  const std::uint64_t digest_;
+  const Levels& levels_;
+  const TimedComm timed_;  // the online loop's collectives, timed
+  PolicySet policies_;
+  OnlineLoop loop_;
+  std::vector<TraceRow> rows_;  // the trace so far
+  Checkpoint snap_;             // the state after the last completed round
+  std::int64_t on_disk_ = -1;   // the round of the checkpoint in the file
+  std::optional<io::RunFile> file_;
+  int checkpoints_ = 0;
+  double checkpoint_seconds_ = 0.0;
+};
+
+// Line-by-line differences of two resolved configs (same key order), at most 4, for a refusal.
+std::string config_differences(const std::string& a, const std::string& b) {
+  const auto lines = [](const std::string& text) {
+    std::vector<std::string> out;
+    std::istringstream in(text);
+    for (std::string line; std::getline(in, line);) out.push_back(line);
+    return out;
+  };
+  const std::vector<std::string> la = lines(a), lb = lines(b);
+  std::string out;
+  int shown = 0;
+  for (std::size_t i = 0; i < std::max(la.size(), lb.size()) && shown < 4; ++i) {
+    const std::string x = i < la.size() ? la[i] : "", y = i < lb.size() ? lb[i] : "";
+    if (x == y) continue;
+    out += "\n    in the file: '" + x + "'  now: '" + y + "'";
+    ++shown;
+  }
+  return out;
+}
+
+}  // namespace
+
+Config prepare_resume(const std::string& path, const ConfigOptions& opts, const Comm& comm,
+                      ResumePoint* point) {
+  std::vector<TraceRow>* rows = &point->rows;
+  TensorBlobs* blobs = &point->checkpoint;
+  std::vector<double>* level_cost = &point->level_cost;
+  const std::string what = "--resume '" + path + "'";
+  if (!std::filesystem::exists(path)) throw InputError(what + ": no such file");
+  io::RunFile f = [&] {
+    try {
+      return io::RunFile::open_read(path, comm);
+    } catch (const InputError& e) {
+      throw InputError(what + ": not a readable mfhrl run file: " + e.what());
+    }
+  }();
+  const io::RunFileMeta& m = f.meta();
+  if (f.finished()) {
+    throw InputError(what + ": the run already finished (" + std::to_string(f.rounds_completed()) +
+                     " rounds); nothing to resume");
+  }
+  const Config c = opts.files.empty()
+                       ? parse_config_text(m.config_yaml, path + ":/config", opts.overrides)
+                       : opts.load();
+  if (c.offline.policies != m.policies) {
+    throw InputError(what + ": the run has L=" + std::to_string(m.policies) +
+                     " policies but offline.policies is " + std::to_string(c.offline.policies));
+  }
+  if (config_hash(c) != m.config_hash) {
+    throw InputError(what + ": the run was made with another config (hash " + m.config_hash +
+                     ", now " + config_hash(c) +
+                     "); differences:" + config_differences(m.config_yaml, to_yaml(c)));
+  }
+  try {
+    *rows = f.read_trace();
+    *blobs = read_checkpoint(f.file());
+  } catch (const InputError& e) {
+    throw InputError(what + ": " + e.what());
+  }
+  const CheckpointHeader h = checkpoint_header(*blobs, c.num_levels(), c.offline.policies, path);
+  if (h.round > static_cast<std::int64_t>(rows->size())) {
+    throw InputError(what + ": the checkpoint is of round " + std::to_string(h.round) +
+                     " but the trace has only " + std::to_string(rows->size()) + " rounds");
+  }
+  rows->resize(static_cast<std::size_t>(h.round));
+  *level_cost = h.level_cost;
+  f.close();
+  return c;
+}
+
+void run_session(const Config& c, const Comm& comm, const std::string& path,
+                 const std::string& pretrained, const ResumePoint* resume) {
+  const io::Dataset data = offline_dataset(c);
+  const Levels levels = build_levels(c, comm, resume ? &resume->level_cost : nullptr);
+  Session session(c, comm, path, data, levels);
+  if (resume != nullptr) {
+    session.start_resumed(*resume);
+  } else {
+    session.start_fresh(pretrained);
+  }
+  session.run_rounds();
+}
+
+}  // namespace mfhrl::app

@@ -1,0 +1,34 @@
+// One `mfhrl run` (DESIGN §3, §6): the offline phase or a checkpoint's state, then rounds until the
+// budget is spent or a stop signal, with the run file holding the trace and a checkpoint at all
+// times.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "common.h"
+#include "mfhrl/core/tensor_blob.h"
+#include "mfhrl/core/trace.h"
+
+namespace mfhrl::app {
+
+// Where a resumed run continues: the trace up to its checkpoint and the checkpoint itself.
+struct ResumePoint {
+  std::vector<TraceRow> rows;
+  TensorBlobs checkpoint;
+  std::vector<double> level_cost;  // (K) the costs the run started with (measured ones included)
+};
+
+// Checks run file `path` for --resume without writing to it: InputError naming the file when it
+// is missing, unreadable, finished, of another config or L, or without a usable checkpoint.
+// Returns the config to continue with (the file's own when opts has no --config; overrides
+// apply) and fills *point. Collective over comm.
+Config prepare_resume(const std::string& path, const ConfigOptions& opts, const Comm& comm,
+                      ResumePoint* point);
+
+// Runs to the end of the budget or to a stop signal (then exit 0 with a resume line); `resume`
+// null starts afresh (offline phase, or `pretrained` when not empty). Collective over comm.
+void run_session(const Config& c, const Comm& comm, const std::string& path,
+                 const std::string& pretrained, const ResumePoint* resume);
+
+}  // namespace mfhrl::app
