@@ -40,10 +40,18 @@ requeued() {
 job_done() {
   scontrol show job "$job" | grep -qE 'JobState=(COMPLETED|FAILED|CANCELLED|TIMEOUT)'
 }
+# The node has no job (nor one still completing).
+node_idle() {
+  [ "$(sinfo -h -N -o %T | sort -u)" = idle ]
+}
 # Slurm holds a requeued job for ~120 s (BeginTime); release_requeued waits for the requeue and
-# releases the job at once to keep tests short.
+# releases the job early to keep tests short. Not too early: slurmd revokes the killed run's job
+# credential with a one-second resolution, and a relaunch within that second fails ("Job
+# credential revoked"), so wait for the node to be idle and then 2 s more.
 release_requeued() {
   until_true 60 requeued
+  until_true 60 node_idle
+  sleep 2
   scontrol update JobId="$job" StartTime=now
 }
 "$slurm" status >/dev/null 2>&1 || started=1
