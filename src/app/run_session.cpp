@@ -93,7 +93,6 @@ class Session {
     }
     snap_ = capture();
     write_checkpoint_file(snap_);
-    file_.emplace(io::RunFile::open_rw(path_, comm_));
   }
 
   // The state of `point`; trace rows recorded after its checkpoint are dropped.
@@ -108,12 +107,11 @@ class Session {
     rows_ = point.rows;
     snap_ = capture();
     on_disk_ = snap_.round;
-    file_.emplace(io::RunFile::open_rw(path_, comm_));
-    if (file_->rounds_completed() > snap_.round) {
+    if (point.file_rounds > snap_.round) {
       log::info("resume: dropping rounds " + std::to_string(snap_.round + 1) + ".." +
-                std::to_string(file_->rounds_completed()) +
+                std::to_string(point.file_rounds) +
                 " recorded after the checkpoint (they are recomputed identically)");
-      file_->truncate_trace(snap_.round);
+      write_checkpoint_file(snap_);  // the file anew, atomically, rather than truncated in place
     }
     log::info("resume: continuing " + path_ + " after round " + std::to_string(snap_.round));
   }
@@ -147,15 +145,18 @@ class Session {
         return stop("during");
       }
       row.wall_seconds = wall_offset + now_seconds() - t0;
-      file_->append(row);
       rows_.push_back(row);
       log::info(format_round(c_, row, now_seconds() - t0, spent_before));
       snap_ = capture();
       if (row.round == signal_after && comm_.rank() == 0) std::raise(SIGTERM);
-      if (!loop_.done() && row.round % c_.checkpoint_every == 0) {
-        file_->close();
+      // A checkpoint (or the final file) rewrites the whole file with this row; only rounds in
+      // between are appended in place, so with checkpoint.every = 1 the file is only ever
+      // replaced by a rename.
+      if (loop_.done()) break;
+      if (row.round % c_.checkpoint_every == 0) {
         write_checkpoint_file(snap_);
-        file_.emplace(io::RunFile::open_rw(path_, comm_));
+      } else {
+        append_in_place(row);
       }
     }
     finish(now_seconds() - t0, rows_.size() - static_cast<std::size_t>(first_round));
@@ -166,8 +167,21 @@ class Session {
     return capture_checkpoint(c_, loop_.state(), policies_, levels_.cost, digest_);
   }
 
+  // Appends row to the run file as it is (flushed: it survives a crash of the process).
+  void append_in_place(const TraceRow& row) {
+    if (!file_) file_.emplace(io::RunFile::open_rw(path_, comm_));
+    file_->append(row);
+  }
+
+  void close_file() {
+    if (!file_) return;
+    file_->close();
+    file_.reset();
+  }
+
   // The whole run file anew: the trace up to ck's round and ck (atomically, see RunFile::rewrite).
   void write_checkpoint_file(const Checkpoint& ck) {
+    close_file();
     static const std::int64_t kill_round = hook("MFHRL_KILL_IN_CHECKPOINT");
     const double t = now_seconds();
     const std::vector<TraceRow> rows(rows_.begin(), rows_.begin() + ck.round);
@@ -187,7 +201,7 @@ class Session {
 
   // After a stop signal: the checkpoint of the last completed round, and how to go on.
   void stop(const char* when) {
-    file_->close();
+    close_file();
     if (on_disk_ != snap_.round) write_checkpoint_file(snap_);
     if (comm_.rank() == 0) {
       std::cout << "stopped by signal " << when << " round " << snap_.round + 1
@@ -199,7 +213,7 @@ class Session {
 
   // The final file: the trace and the final policies, no checkpoint; then the summary.
   void finish(double online_seconds, std::size_t online_rounds) {
-    file_->close();
+    close_file();
     io::RunFile::rewrite(path_, comm_, meta_, rows_, true,
                          [&](io::H5File& f) { policies_.write_to(f); });
     const TraceRow& last = rows_.back();
@@ -230,10 +244,10 @@ class Session {
   const TimedComm timed_;  // the online loop's collectives, timed
   PolicySet policies_;
   OnlineLoop loop_;
-  std::vector<TraceRow> rows_;  // the trace so far
-  Checkpoint snap_;             // the state after the last completed round
-  std::int64_t on_disk_ = -1;   // the round of the checkpoint in the file
-  std::optional<io::RunFile> file_;
+  std::vector<TraceRow> rows_;       // the trace so far
+  Checkpoint snap_;                  // the state after the last completed round
+  std::int64_t on_disk_ = -1;        // the round of the checkpoint in the file
+  std::optional<io::RunFile> file_;  // open only while rounds are appended in place
   int checkpoints_ = 0;
   double checkpoint_seconds_ = 0.0;
 };
@@ -302,6 +316,7 @@ Config prepare_resume(const std::string& path, const ConfigOptions& opts, const 
     throw InputError(what + ": the checkpoint is of round " + std::to_string(h.round) +
                      " but the trace has only " + std::to_string(rows->size()) + " rounds");
   }
+  point->file_rounds = static_cast<std::int64_t>(rows->size());
   rows->resize(static_cast<std::size_t>(h.round));
   *level_cost = h.level_cost;
   f.close();

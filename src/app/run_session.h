@@ -3,6 +3,7 @@
 // times.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -14,7 +15,8 @@ namespace mfhrl::app {
 
 // Where a resumed run continues: the trace up to its checkpoint and the checkpoint itself.
 struct ResumePoint {
-  std::vector<TraceRow> rows;
+  std::vector<TraceRow> rows;    // rounds 1..checkpoint round
+  std::int64_t file_rounds = 0;  // rounds in the file (more when it crashed between checkpoints)
   TensorBlobs checkpoint;
   std::vector<double> level_cost;  // (K) the costs the run started with (measured ones included)
 };

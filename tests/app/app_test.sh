@@ -174,11 +174,13 @@ PY
     $py "$src/tests/app/compare_runs.py" "$tmp/straight.h5" "$tmp/c.h5"
     ;;
   checkpoint_crash)
-    # kill -9 half-way through writing round 2's checkpoint: the file keeps round 1's, opens with
-    # h5dump and h5py, and resuming from it gives the uninterrupted run.
-    "$mfhrl" run "${tiny[@]}" --out "$tmp/straight.h5" > /dev/null
+    # kill -9 half-way through writing round 2's checkpoint, with checkpoint.every=2 so round 1 was
+    # appended in place: the file keeps the checkpoint of round 0 and the trace row of round 1,
+    # opens with h5dump and h5py, and resuming from it gives the uninterrupted run.
+    every2=(checkpoint.every=2)
+    "$mfhrl" run "${tiny[@]}" --out "$tmp/straight.h5" "${every2[@]}" > /dev/null
     set +e
-    MFHRL_KILL_IN_CHECKPOINT=2 "$mfhrl" run "${tiny[@]}" --out "$tmp/a.h5" > "$tmp/log" 2>&1
+    MFHRL_KILL_IN_CHECKPOINT=2 "$mfhrl" run "${tiny[@]}" --out "$tmp/a.h5" "${every2[@]}" > "$tmp/log" 2>&1
     rc=$?
     set -e
     [ "$rc" -eq 137 ] || { echo "FAIL: expected death by SIGKILL (137), got $rc"; exit 1; }
@@ -188,18 +190,28 @@ PY
 import sys, h5py
 with h5py.File(sys.argv[1], "r") as f:
     assert f.attrs["finished"] == 0
-    assert f.attrs["rounds_completed"] == 2, f.attrs["rounds_completed"]  # round 2 was appended
-    assert f["checkpoint/round"][()] == 1, f["checkpoint/round"][()]      # its checkpoint was not
-    assert list(f["trace/round"][:]) == [1, 2]
+    assert f.attrs["rounds_completed"] == 1, f.attrs["rounds_completed"]  # appended in place
+    assert f["checkpoint/round"][()] == 0, f["checkpoint/round"][()]      # round 2's never landed
+    assert list(f["trace/round"][:]) == [1]
     assert f["checkpoint/posterior"].shape == (4,)
-    assert f["checkpoint/level_1/buffer/observations"].shape[1] == 17
-print("h5py: trace rounds 1-2, checkpoint of round 1")
+    assert f["checkpoint/level_1/buffer/observations"].shape == (0, 17)
+    assert "policy_3" in f["checkpoint"] and "env_2" in f["checkpoint/level_3"]
+print("h5py: trace round 1, checkpoint of round 0")
 PY
-    "$mfhrl" info "$tmp/a.h5" | grep -q "rounds 2, not finished; checkpoint after round 1"
+    "$mfhrl" info "$tmp/a.h5" | grep -q "rounds 1, not finished; checkpoint after round 0"
     "$mfhrl" run --resume "$tmp/a.h5" > "$tmp/log"
-    grep -q "resume: dropping rounds 2..2" "$tmp/log"
+    grep -q "resume: dropping rounds 1..1" "$tmp/log"
     [ ! -e "$tmp/a.h5.tmp" ] || { echo "FAIL: temp file left after the run finished"; exit 1; }
     $py "$src/tests/app/compare_runs.py" "$tmp/straight.h5" "$tmp/a.h5"
+    # with checkpoint.every=1 (the default) a kill leaves the previous checkpoint and its rows
+    set +e
+    MFHRL_KILL_IN_CHECKPOINT=3 "$mfhrl" run "${tiny[@]}" --out "$tmp/b.h5" > /dev/null 2>&1
+    rc=$?
+    set -e
+    [ "$rc" -eq 137 ] || { echo "FAIL: expected death by SIGKILL (137), got $rc"; exit 1; }
+    "$mfhrl" info "$tmp/b.h5" | grep -q "rounds 2, not finished; checkpoint after round 2"
+    "$mfhrl" run --resume "$tmp/b.h5" > /dev/null
+    $py "$src/tests/app/compare_runs.py" "$tmp/straight.h5" "$tmp/b.h5"
     ;;
   resume_refusals)
     # Each refusal exits 2 with a message naming the problem and leaves the file byte for byte.
