@@ -250,6 +250,15 @@ PY
     $py -c 'import sys, h5py; del h5py.File(sys.argv[1], "r+")["checkpoint/level_2/buffer/rewards"]' "$tmp/missing.h5"
     refused "$tmp/missing.h5" "checkpoint entry '/checkpoint/level_2/buffer/rewards' is missing" -- \
       "$mfhrl" run --resume "$tmp/missing.h5"
+    cp "$tmp/run.h5" "$tmp/reshaped.h5"
+    $py - "$tmp/reshaped.h5" <<'PY'
+import sys, h5py, numpy as np
+with h5py.File(sys.argv[1], "r+") as f:
+    del f["checkpoint/level_1/env_0/rng"]
+    f["checkpoint/level_1/env_0/rng"] = np.zeros(3, dtype=np.int64)
+PY
+    refused "$tmp/reshaped.h5" "'/checkpoint/level_1/env_0/rng' is i64 (3), expected i64 (4)" -- \
+      "$mfhrl" run --resume "$tmp/reshaped.h5"
     expect_fail 2 "no such file" -- "$mfhrl" run --resume "$tmp/absent.h5"
     # after all that, the run still resumes
     "$mfhrl" run --resume "$tmp/run.h5" > /dev/null
