@@ -1,0 +1,178 @@
+// Checkpoints without files: a loop restored from another loop's capture continues bit for bit;
+// bad entries are named; the offline digest; the stop-signal counter.
+#include "checkpoint.h"
+
+#include <csignal>
+#include <cstring>
+
+#include "fixture.h"
+#include "mfhrl/config/load.h"
+#include "mfhrl/core/error.h"
+#include "mfhrl/learn/spec.h"
+#include "signals.h"
+
+namespace mfhrl::app {
+namespace {
+
+Config tiny_config() {
+  ConfigSource src;
+  src.overrides = {"budget.total=200",
+                   "offline.policies=3",
+                   "online.batch_transitions=60",
+                   "online.updates_per_round=12",
+                   "online.envs=3",
+                   "env.episode_steps=40",
+                   "network.hidden=[16,16]",
+                   "network.batch_size=16",
+                   "h2o.disc_hidden=[8,8]",
+                   "h2o.disc_steps_per_round=3",
+                   "igm.history=2",
+                   "igm.threshold_scale=0.05",
+                   "eval.episodes=2"};
+  return load_config(src);
+}
+
+Transitions offline_rows(std::size_t n) {
+  Rng rng(3, Stream::kTest, 0);
+  Transitions t;
+  std::vector<float> o(kObsDim), a(kActDim), o2(kObsDim);
+  for (std::size_t i = 0; i < n; ++i) {
+    for (auto& x : o) x = static_cast<float>(rng.normal());
+    for (auto& x : a) x = static_cast<float>(rng.uniform(-1, 1));
+    for (auto& x : o2) x = static_cast<float>(rng.normal());
+    t.push(o.data(), a.data(), static_cast<float>(rng.normal()), o2.data(), false, false);
+  }
+  return t;
+}
+
+bool same_bits(double a, double b) {
+  return std::memcmp(&a, &b, sizeof a) == 0;
+}
+bool same_bits(const std::vector<double>& a, const std::vector<double>& b) {
+  return a.size() == b.size() &&
+         (a.empty() || std::memcmp(a.data(), b.data(), a.size() * sizeof(double)) == 0);
+}
+
+void expect_same_row(const TraceRow& a, const TraceRow& b) {
+  EXPECT_EQ(a.round, b.round);
+  EXPECT_EQ(a.level, b.level);
+  EXPECT_EQ(a.rollout_policy, b.rollout_policy);
+  EXPECT_EQ(a.deployed_policy, b.deployed_policy);
+  EXPECT_TRUE(same_bits(a.budget_spent, b.budget_spent));
+  EXPECT_TRUE(same_bits(a.information_gain, b.information_gain));
+  EXPECT_TRUE(same_bits(a.posterior, b.posterior));
+  EXPECT_TRUE(same_bits(a.eval_return_mean, b.eval_return_mean));
+  EXPECT_TRUE(same_bits(a.cumulative_regret, b.cumulative_regret));
+  EXPECT_TRUE(same_bits(a.cost_weighted_regret, b.cost_weighted_regret));
+}
+
+TensorBlobs all_blobs(const Checkpoint& ck) {
+  TensorBlobs all = ck.shared;
+  all.insert(all.end(), ck.owned.begin(), ck.owned.end());
+  return all;
+}
+
+bool same_blobs(const TensorBlobs& a, const TensorBlobs& b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (a[i].name != b[i].name || a[i].shape != b[i].shape || a[i].bytes != b[i].bytes) {
+      return false;
+    }
+  }
+  return true;
+}
+
+struct Fixture {
+  Config c = tiny_config();
+  SerialComm comm;
+  Transitions data = offline_rows(400);
+  Levels levels = build_levels(c, comm);
+};
+
+TEST(Checkpoint, RestoredLoopContinuesBitIdentically) {
+  learn::init_threads();
+  Fixture f;
+  PolicySet pa(f.c, f.comm, f.data);
+  OnlineLoop a(f.c, f.comm, f.levels, f.data, pa);
+  a.round();
+  a.round();
+  const Checkpoint ck = capture_checkpoint(f.c, a.state(), pa, f.levels.cost, 11);
+  EXPECT_EQ(ck.round, 2);
+  EXPECT_GT(ck.bytes(), 0u);
+
+  PolicySet pb(f.c, f.comm, f.data);
+  OnlineLoop b(f.c, f.comm, f.levels, f.data, pb);
+  restore_checkpoint(f.c, all_blobs(ck), b.mutable_state(), pb, "ck.h5");
+  // The restored state captures to the same bytes...
+  const Checkpoint again = capture_checkpoint(f.c, b.state(), pb, f.levels.cost, 11);
+  EXPECT_TRUE(same_blobs(ck.shared, again.shared));
+  EXPECT_TRUE(same_blobs(ck.owned, again.owned));
+  // ... and the next rounds are the same to the bit.
+  for (int r = 3; r <= 4 && !a.done(); ++r) expect_same_row(a.round(), b.round());
+  EXPECT_TRUE(same_blobs(all_blobs(capture_checkpoint(f.c, a.state(), pa, f.levels.cost, 11)),
+                         all_blobs(capture_checkpoint(f.c, b.state(), pb, f.levels.cost, 11))));
+}
+
+TEST(Checkpoint, HeaderAndBadEntriesAreNamed) {
+  Fixture f;
+  PolicySet p(f.c, f.comm, f.data);
+  OnlineLoop loop(f.c, f.comm, f.levels, f.data, p);
+  const TensorBlobs good = all_blobs(capture_checkpoint(f.c, loop.state(), p, {0.1, 0.3, 1.0}, 99));
+  const CheckpointHeader h = checkpoint_header(good, 3, 3, "ck.h5");
+  EXPECT_EQ(h.round, 0);
+  EXPECT_EQ(h.level_cost, (std::vector<double>{0.1, 0.3, 1.0}));
+  EXPECT_EQ(h.offline_digest, 99u);
+  testing::expect_throw_with<InputError>([&] { checkpoint_header(good, 3, 5, "ck.h5"); },
+                                         {"ck.h5", "'/checkpoint/posterior'", "expected f64 (5)"});
+
+  for (const char* name : {"level_2/buffer/rewards", "policy_1/online_rng", "level_3/env_2/qpos",
+                           "level_1/discriminator/d_sa/0.weight", "policy_2/actor/0.weight"}) {
+    TensorBlobs bad = good;
+    bad.erase(
+        std::find_if(bad.begin(), bad.end(), [&](const TensorBlob& b) { return b.name == name; }));
+    PolicySet q(f.c, f.comm, f.data);
+    OnlineLoop other(f.c, f.comm, f.levels, f.data, q);
+    testing::expect_throw_with<InputError>(
+        [&] { restore_checkpoint(f.c, bad, other.mutable_state(), q, "ck.h5"); },
+        {"ck.h5", "checkpoint entry '/checkpoint/"});
+  }
+  TensorBlobs wrong = good;
+  for (auto& b : wrong) {
+    if (b.name == "level_1/history_rows") {
+      b.shape = {1};
+      const std::int64_t rows = 1000;  // more rows than the (empty) buffer holds
+      b.bytes.assign(reinterpret_cast<const std::uint8_t*>(&rows),
+                     reinterpret_cast<const std::uint8_t*>(&rows) + sizeof rows);
+    }
+  }
+  testing::expect_throw_with<InputError>(
+      [&] { restore_checkpoint(f.c, wrong, loop.mutable_state(), p, "ck.h5"); },
+      {"'/checkpoint/level_1/history_rows' does not fit"});
+}
+
+TEST(Checkpoint, OfflineDigestSeesEveryColumn) {
+  const Transitions d = offline_rows(50);
+  EXPECT_EQ(offline_digest(d), offline_digest(offline_rows(50)));
+  EXPECT_NE(offline_digest(d), offline_digest(offline_rows(49)));
+  Transitions t = d;
+  t.act[7] = std::nextafter(t.act[7], 2.0f);
+  EXPECT_NE(offline_digest(d), offline_digest(t));
+  t = d;
+  t.timeout[3] = 1;
+  EXPECT_NE(offline_digest(d), offline_digest(t));
+}
+
+TEST(StopSignals, CountedNotFatalAndAgreed) {
+  install_stop_signals();
+  const SerialComm comm;
+  EXPECT_EQ(stop_signals_received(), 0);
+  std::raise(SIGUSR1);
+  EXPECT_EQ(stop_signals_received(), 1);
+  EXPECT_EQ(stop_signals_agreed(comm), 1);
+  std::raise(SIGTERM);  // the process lives on: counted, not fatal (a third would end it)
+  EXPECT_EQ(stop_signals_received(), 2);
+  EXPECT_EQ(stop_signals_agreed(comm), 2);
+}
+
+}  // namespace
+}  // namespace mfhrl::app
