@@ -300,10 +300,13 @@ Config prepare_resume(const std::string& path, const ConfigOptions& opts, const 
     throw InputError(what + ": the run has L=" + std::to_string(m.policies) +
                      " policies but offline.policies is " + std::to_string(c.offline.policies));
   }
-  if (config_hash(c) != m.config_hash) {
+  // checkpoint.every changes nothing in the results, so it may differ; every other key must not.
+  Config same = c;
+  same.checkpoint_every = parse_config_text(m.config_yaml, path + ":/config").checkpoint_every;
+  if (config_hash(same) != m.config_hash) {
     throw InputError(what + ": the run was made with another config (hash " + m.config_hash +
-                     ", now " + config_hash(c) +
-                     "); differences:" + config_differences(m.config_yaml, to_yaml(c)));
+                     ", now " + config_hash(same) +
+                     "); differences:" + config_differences(m.config_yaml, to_yaml(same)));
   }
   try {
     *rows = f.read_trace();

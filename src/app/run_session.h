@@ -22,7 +22,8 @@ struct ResumePoint {
 };
 
 // Checks run file `path` for --resume without writing to it: InputError naming the file when it
-// is missing, unreadable, finished, of another config or L, or without a usable checkpoint.
+// is missing, unreadable, finished, of another config (checkpoint.every aside) or L, or without a
+// usable checkpoint.
 // Returns the config to continue with (the file's own when opts has no --config; overrides
 // apply) and fills *point. Collective over comm.
 Config prepare_resume(const std::string& path, const ConfigOptions& opts, const Comm& comm,
