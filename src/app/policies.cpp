@@ -90,15 +90,8 @@ void PolicySet::save(const std::string& path, const Config& c, bool force) const
   if (!force && std::filesystem::exists(path)) {
     throw InputError("--out: '" + path + "' exists; pass --force to replace it");
   }
-  const std::string tmp = path + ".tmp";
-  {
-    io::RunFile f = io::RunFile::create(tmp, comm_, run_file_meta(c), true);
-    write_to(f.file());
-    f.close();
-  }
-  comm_.barrier();
-  if (comm_.rank() == 0) std::filesystem::rename(tmp, path);
-  comm_.barrier();
+  io::RunFile::rewrite(path, comm_, run_file_meta(c), {}, false,
+                       [&](io::H5File& f) { write_to(f); });
 }
 
 void PolicySet::write_to(io::H5File& f) const {

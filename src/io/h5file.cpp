@@ -3,9 +3,7 @@
 #include <exception>
 
 #include <algorithm>
-#include <cerrno>
 #include <cstdio>
-#include <cstring>
 #include <filesystem>
 #include <type_traits>
 
@@ -255,17 +253,11 @@ TensorBlobs H5File::read_blobs(const std::string& group) const {
 
 void write_file_atomically(const std::string& path, const Comm& comm,
                            const std::function<void(H5File&)>& fill) {
-  const std::string tmp = path + ".tmp";
-  try {
+  h5::replace_file(path, comm, [&](const std::string& tmp) {
     H5File f = H5File::create(tmp, comm);
     fill(f);
     f.close();
-  } catch (...) {
-    comm.barrier();
-    if (comm.rank() == 0) std::remove(tmp.c_str());
-    throw;
-  }
-  h5::commit_temp_file(tmp, path, comm);
+  });
 }
 
 }  // namespace mfhrl::io

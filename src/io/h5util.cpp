@@ -246,6 +246,10 @@ std::string read_string_dataset(hid_t loc, const std::string& name) {
   }
 }
 
+namespace {
+
+// After every rank closed tmp: rank 0 syncs it and renames it over path; InputError on every rank
+// if that fails (tmp is then removed).
 void commit_temp_file(const std::string& tmp, const std::string& path, const Comm& comm) {
   comm.barrier();  // every rank has closed its handle
   std::vector<std::uint8_t> err;
@@ -264,6 +268,21 @@ void commit_temp_file(const std::string& tmp, const std::string& path, const Com
   }
   comm.broadcast(err, 0);
   if (!err.empty()) throw InputError(std::string(err.begin(), err.end()));
+}
+
+}  // namespace
+
+void replace_file(const std::string& path, const Comm& comm,
+                  const std::function<void(const std::string& tmp)>& write) {
+  const std::string tmp = path + ".tmp";
+  try {
+    write(tmp);
+  } catch (...) {
+    comm.barrier();
+    if (comm.rank() == 0) std::remove(tmp.c_str());
+    throw;
+  }
+  commit_temp_file(tmp, path, comm);
 }
 
 }  // namespace mfhrl::io::h5

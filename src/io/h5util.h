@@ -5,6 +5,7 @@
 #include <hdf5.h>
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -86,8 +87,10 @@ void write_string_dataset(hid_t loc, const std::string& name, const std::string&
 // Reads a scalar string dataset (variable or fixed length).
 std::string read_string_dataset(hid_t loc, const std::string& name);
 
-// Collective over comm: after every rank closed tmp, rank 0 syncs it to disk and renames it over
-// path; InputError on every rank if that fails (tmp is then removed and path untouched).
-void commit_temp_file(const std::string& tmp, const std::string& path, const Comm& comm);
+// Collective over comm: write(tmp) writes the new file at tmp = path + ".tmp" and closes it; then
+// rank 0 syncs it to disk and renames it over path. If write throws (alike on every rank) or the
+// sync or rename fails, tmp is removed, path is untouched and every rank throws.
+void replace_file(const std::string& path, const Comm& comm,
+                  const std::function<void(const std::string& tmp)>& write);
 
 }  // namespace mfhrl::io::h5

@@ -1,8 +1,6 @@
 #include "mfhrl/io/run_file.h"
 
-#include <cerrno>
 #include <cstdio>
-#include <cstring>
 #include <filesystem>
 
 #include "h5util.h"
@@ -141,24 +139,12 @@ void write_rows(hid_t dset, hid_t mtype, const void* data, hsize_t row, hsize_t 
 
 RunFile RunFile::create(const std::string& path, const Comm& comm, const RunFileMeta& meta,
                         bool force) {
-  h5::silence_errors();
-  MFHRL_CHECK(meta.levels >= 1 && meta.policies >= 1,
-              "run file needs K >= 1 and L >= 1, got " << meta.levels << ", " << meta.policies);
-  const std::string tmp = path + ".tmp";
   on_rank0_collective(comm, [&] {
     if (std::filesystem::exists(path) && !force) {
       throw InputError(path + ": file exists; pass --force to overwrite it");
     }
-    try {
-      write_new_run_file(tmp, meta);
-      if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-        throw InputError(path + ": cannot replace it (" + std::strerror(errno) + ")");
-      }
-    } catch (...) {
-      std::remove(tmp.c_str());
-      throw;
-    }
   });
+  rewrite(path, comm, meta, {}, false, nullptr);
   return open_existing(path, comm, true);
 }
 
@@ -283,29 +269,16 @@ void RunFile::rewrite(const std::string& path, const Comm& comm, const RunFileMe
                       const std::vector<TraceRow>& rows, bool finished,
                       const std::function<void(H5File&)>& fill) {
   h5::silence_errors();
-  const std::string tmp = path + ".tmp";
-  try {
+  MFHRL_CHECK(meta.levels >= 1 && meta.policies >= 1,
+              "run file needs K >= 1 and L >= 1, got " << meta.levels << ", " << meta.policies);
+  h5::replace_file(path, comm, [&](const std::string& tmp) {
     on_rank0_collective(comm, [&] { write_new_run_file(tmp, meta); });
     RunFile rf = open_existing(tmp, comm, true);
     rf.append_rows(rows);
     if (fill) fill(rf.file());
     h5::write_attr_i64(rf.file().id(), "finished", finished ? 1 : 0);
     rf.close();
-  } catch (...) {
-    comm.barrier();
-    if (comm.rank() == 0) std::remove(tmp.c_str());
-    throw;
-  }
-  h5::commit_temp_file(tmp, path, comm);
-}
-
-void RunFile::truncate_trace(std::int64_t rounds) {
-  MFHRL_CHECK(rounds >= 0 && rounds <= rounds_,
-              "truncate_trace(" << rounds << ") with " << rounds_ << " rounds");
-  resize_trace(rounds);
-  rounds_ = rounds;
-  h5::write_attr_i64(file_.id(), "rounds_completed", rounds_);
-  file_.flush();
+  });
 }
 
 std::vector<TraceRow> RunFile::read_trace() const {

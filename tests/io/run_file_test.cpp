@@ -129,19 +129,6 @@ TEST(RunFile, AppendChecksRoundAndWidths) {
   EXPECT_TRUE(rf.read_trace().empty());
 }
 
-TEST(RunFile, TruncateTraceForResume) {
-  TempDir dir;
-  const SerialComm comm;
-  RunFile rf = RunFile::create(dir.file("run.h5"), comm, sample_meta(), false);
-  for (int r = 1; r <= 3; ++r) rf.append(sample_row(r));
-  rf.truncate_trace(1);
-  expect_rows_equal(rf.read_trace(), 1);
-  rf.append(sample_row(2));
-  rf.close();
-  expect_rows_equal(RunFile::open_read(dir.file("run.h5"), comm).read_trace(), 2);
-}
-
-// A checkpoint rewrite: the whole file anew (config, trace rows, attributes, extra groups).
 TEST(RunFile, RewriteReplacesTheWholeFile) {
   TempDir dir;
   const SerialComm comm;

@@ -16,8 +16,9 @@
 // e.g. h5py: f["trace/regret"][:], f["config"][()].decode(), f.attrs["rounds_completed"].
 //
 // Parallel rules: every call is collective over comm and every rank passes identical rows; rank 0
-// alone selects data in the collective writes. create() writes the file with rank 0 alone (serial
-// driver, so no variable-length data is written in parallel), renames it, then all ranks open it.
+// alone selects data in the collective writes. create() and rewrite() write /config with rank 0
+// alone (serial driver, so no variable-length data is written in parallel) into a temp file, which
+// all ranks then open to add the rest before it is renamed into place.
 #pragma once
 
 #include <cstdint>
@@ -42,7 +43,7 @@ struct RunFileMeta {
 
 class RunFile {
  public:
-  // Collective over comm: creates path with /config and an empty /trace (atomic: temp + rename).
+  // Collective over comm: creates path with /config and an empty /trace (rewrite() with no rows).
   // An existing path is refused (InputError naming it and `--force`) unless force.
   static RunFile create(const std::string& path, const Comm& comm, const RunFileMeta& meta,
                         bool force);
@@ -63,8 +64,6 @@ class RunFile {
                       const std::vector<TraceRow>& rows, bool finished,
                       const std::function<void(H5File&)>& fill);
 
-  // Collective over comm: keeps only rounds 1..rounds (a resume drops rows after its checkpoint).
-  void truncate_trace(std::int64_t rounds);
   // Every row of the trace, in round order.
   std::vector<TraceRow> read_trace() const;
   // Collective over comm: sets the root attribute `finished` and flushes.
