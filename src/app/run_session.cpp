@@ -97,9 +97,7 @@ class Session {
 
   // The state of `point`; trace rows recorded after its checkpoint are dropped.
   void start_resumed(const ResumePoint& point) {
-    const CheckpointHeader h =
-        checkpoint_header(point.checkpoint, c_.num_levels(), c_.offline.policies, path_);
-    if (h.offline_digest != digest_) {
+    if (point.header.offline_digest != digest_) {
       throw InputError("--resume '" + path_ + "': the offline dataset '" + c_.offline.dataset +
                        "' differs from the one the run started with");
     }
@@ -278,7 +276,6 @@ Config prepare_resume(const std::string& path, const ConfigOptions& opts, const 
                       ResumePoint* point) {
   std::vector<TraceRow>* rows = &point->rows;
   TensorBlobs* blobs = &point->checkpoint;
-  std::vector<double>* level_cost = &point->level_cost;
   const std::string what = "--resume '" + path + "'";
   if (!std::filesystem::exists(path)) throw InputError(what + ": no such file");
   io::RunFile f = [&] {
@@ -314,14 +311,14 @@ Config prepare_resume(const std::string& path, const ConfigOptions& opts, const 
   } catch (const InputError& e) {
     throw InputError(what + ": " + e.what());
   }
-  const CheckpointHeader h = checkpoint_header(*blobs, c.num_levels(), c.offline.policies, path);
+  const CheckpointHeader& h = point->header =
+      checkpoint_header(*blobs, c.num_levels(), c.offline.policies, path);
   if (h.round > static_cast<std::int64_t>(rows->size())) {
     throw InputError(what + ": the checkpoint is of round " + std::to_string(h.round) +
                      " but the trace has only " + std::to_string(rows->size()) + " rounds");
   }
   point->file_rounds = static_cast<std::int64_t>(rows->size());
   rows->resize(static_cast<std::size_t>(h.round));
-  *level_cost = h.level_cost;
   f.close();
   return c;
 }
@@ -329,7 +326,7 @@ Config prepare_resume(const std::string& path, const ConfigOptions& opts, const 
 void run_session(const Config& c, const Comm& comm, const std::string& path,
                  const std::string& pretrained, const ResumePoint* resume) {
   const io::Dataset data = offline_dataset(c);
-  const Levels levels = build_levels(c, comm, resume ? &resume->level_cost : nullptr);
+  const Levels levels = build_levels(c, comm, resume ? &resume->header.level_cost : nullptr);
   Session session(c, comm, path, data, levels);
   if (resume != nullptr) {
     session.start_resumed(*resume);

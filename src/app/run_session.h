@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "checkpoint.h"
 #include "common.h"
 #include "mfhrl/core/tensor_blob.h"
 #include "mfhrl/core/trace.h"
@@ -18,7 +19,7 @@ struct ResumePoint {
   std::vector<TraceRow> rows;    // rounds 1..checkpoint round
   std::int64_t file_rounds = 0;  // rounds in the file (more when it crashed between checkpoints)
   TensorBlobs checkpoint;
-  std::vector<double> level_cost;  // (K) the costs the run started with (measured ones included)
+  CheckpointHeader header;  // of `checkpoint`: round, level costs in use, offline digest
 };
 
 // Checks run file `path` for --resume without writing to it: InputError naming the file when it
