@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "fixture.h"
+#include "learn/toy.h"
 #include "mfhrl/config/load.h"
 #include "mfhrl/core/error.h"
 #include "mfhrl/learn/spec.h"
@@ -32,17 +33,9 @@ Config tiny_config() {
   return load_config(src);
 }
 
-Transitions offline_rows(std::size_t n) {
+Transitions offline_rows(int n) {
   Rng rng(3, Stream::kTest, 0);
-  Transitions t;
-  std::vector<float> o(kObsDim), a(kActDim), o2(kObsDim);
-  for (std::size_t i = 0; i < n; ++i) {
-    for (auto& x : o) x = static_cast<float>(rng.normal());
-    for (auto& x : a) x = static_cast<float>(rng.uniform(-1, 1));
-    for (auto& x : o2) x = static_cast<float>(rng.normal());
-    t.push(o.data(), a.data(), static_cast<float>(rng.normal()), o2.data(), false, false);
-  }
-  return t;
+  return learn::toy::random_batch(rng, kObsDim, kActDim, n);
 }
 
 bool same_bits(double a, double b) {
@@ -72,15 +65,7 @@ TensorBlobs all_blobs(const Checkpoint& ck) {
   return all;
 }
 
-bool same_blobs(const TensorBlobs& a, const TensorBlobs& b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (a[i].name != b[i].name || a[i].shape != b[i].shape || a[i].bytes != b[i].bytes) {
-      return false;
-    }
-  }
-  return true;
-}
+using learn::toy::same_blobs;
 
 struct Fixture {
   Config c = tiny_config();

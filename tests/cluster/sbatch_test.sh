@@ -14,30 +14,14 @@ repo=$(cd "$here/../.." && pwd)
 bin=$(readlink -f "$1")
 config=$(readlink -f "$2")
 shift 2
-slurm=$repo/scripts/slurm-local.sh
-work=$(mktemp -d /tmp/mfhrl-sbatch-test.XXXXXX)
-started=0
-cleanup() {
-  [ "$started" -eq 0 ] || "$slurm" stop
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-if ! "$slurm" status >/dev/null 2>&1; then
-  started=1
-fi
-eval "$("$slurm" start)"
+. "$here/slurm_lib.sh"
 
 out=$work/run.h5
 rc=0
 MFHRL_BIN=$bin sbatch --wait --quiet --ntasks="${SBATCH_TEST_RANKS:-2}" --time=10 \
   --output="$work/job.out" "$repo/jobs/run.sbatch" "$config" "$@" --out "$out" || rc=$?
-if [ "$rc" -ne 0 ]; then
-  echo "FAIL: sbatch --wait exited $rc; job output:" >&2
-  cat "$work/job.out" >&2 || true
-  exit 1
-fi
-/usr/bin/python3 - "$out" <<'PY' || { cat "$work/job.out" >&2; exit 1; }
+[ "$rc" -eq 0 ] || fail "sbatch --wait exited $rc"
+/usr/bin/python3 - "$out" <<'PY' || fail "run file check"
 import sys, h5py
 with h5py.File(sys.argv[1], "r") as f:
     fin = int(f.attrs["finished"])
