@@ -54,7 +54,9 @@ void BM_Update(benchmark::State& state) {
     real.push_back(random_rows(rng, batch));
     sim.push_back(random_rows(rng, batch));
   }
-  const std::vector<float> w(static_cast<std::size_t>(batch), 0.5f);
+  SimRowWeights w;
+  w.ratio.assign(static_cast<std::size_t>(batch), 0.5f);
+  for (int j = 0; j < batch; ++j) w.gap.push_back(static_cast<float>(rng.uniform(0.0, 2.0)));
   const double mm_flops = 2.0 * batch * hidden * hidden / matmul_seconds(batch, hidden, hidden, 20);
   std::size_t i = 0;
   const double t0 = cpu_seconds();

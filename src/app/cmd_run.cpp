@@ -30,7 +30,7 @@ void add_pretrain_command(CLI::App& app, const Comm& comm) {
     const double t0 = now_seconds();
     const io::Dataset data = offline_dataset(c);
     PolicySet policies(c, comm, data.data);
-    policies.pretrain(c);
+    policies.pretrain(c, LevelModel::create(c.real));
     policies.save(*out, c, *force);
     char buf[256];
     std::snprintf(buf, sizeof buf, "pretrain: %d policies written to %s in %.0f s",
@@ -86,9 +86,10 @@ void add_reference_command(CLI::App& app, const Comm& comm) {
   cmd->callback([=, &comm] {
     const Config c = opts->load();
     auto real = LevelModel::create(c.real);
-    auto agent = train_sac(c, real, c.reference_sac_steps, 0, "reference: SAC on the real system");
+    const SacRun sac = train_sac(c, real, sac_options(c, c.reference_sac_steps), 0,
+                                 "reference: SAC on the real system");
     const std::vector<double> returns =
-        evaluate(real, c.seed, c.eval_episodes, greedy_policy(*agent), c.episode_steps);
+        evaluate(real, c.seed, c.eval_episodes, greedy_policy(*sac.agent), c.episode_steps);
     double mean = 0, sd = 0;
     mean_std(returns, &mean, &sd);
     if (comm.rank() != 0) return;

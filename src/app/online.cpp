@@ -28,6 +28,8 @@ OnlineLoop::OnlineLoop(const Config& c, const Comm& comm, const Levels& levels,
   state_.spent_per_level.assign(static_cast<std::size_t>(K), 0.0);
   state_.buffers.resize(static_cast<std::size_t>(K));
   state_.history.resize(static_cast<std::size_t>(K));
+  std::vector<float> unused_mean;
+  observation_stats(offline, 1e-3, &unused_mean, &next_state_std_);
   const Block inst = instance_block(c.online.envs, comm.size(), comm.rank());
   const learn::AgentSpec spec = learn::agent_spec(c);
   for (int k = 0; k < K; ++k) {
@@ -157,7 +159,9 @@ void OnlineLoop::update_posterior(int level, const Transitions& batch) {
 }
 
 void OnlineLoop::remember(int level, Transitions batch) {
-  state_.buffers[static_cast<std::size_t>(level)].append(batch);
+  Transitions& buf = state_.buffers[static_cast<std::size_t>(level)];
+  buf.append(batch);
+  keep_newest(buf, static_cast<std::size_t>(c_.online.buffer_capacity));
   auto& h = state_.history[static_cast<std::size_t>(level)];
   h.push_back(std::move(batch));
   while (static_cast<int>(h.size()) > c_.igm.history) h.pop_front();

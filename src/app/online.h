@@ -25,7 +25,7 @@ struct RunState {
   std::vector<double> posterior;        // (L) p_r
   std::vector<double> spent_per_level;  // (K)
   RegretAccumulator regret;
-  std::vector<Transitions> buffers;              // (K) replay buffer of each level
+  std::vector<Transitions> buffers;              // (K) FIFO replay buffer of each level
   std::vector<std::deque<Transitions>> history;  // (K) last M batches of each level
   std::vector<EnvGroup> groups;                  // (K) this rank's env instances of each level
   std::vector<learn::Discriminator> discs;       // (K) used where the level has a dynamics gap
@@ -70,9 +70,11 @@ class OnlineLoop {
   // Policy l's agent on every rank: the owner's, or a broadcast copy. Collective when P > 1.
   // Only the actor crosses ranks (the copy is used to act, never trained).
   const learn::Agent& shared_policy(int l);
-  Transitions sample_simulated(std::size_t batch, Rng& rng,
-                               const std::vector<std::vector<float>>& level_ratios,
-                               std::vector<float>* ratio_out) const;
+  // `batch` uniform rows over all level buffers; level_of gets each row's level (0-based).
+  Transitions sample_simulated(std::size_t batch, Rng& rng, std::vector<int>* level_of) const;
+  // Per simulated row, w and the dynamics gap u from its level's discriminators.
+  learn::SimRowWeights sim_weights(const Transitions& sim, const std::vector<int>& level_of,
+                                   Rng& rng) const;
 
   const Config& c_;
   const Comm& comm_;
@@ -84,6 +86,7 @@ class OnlineLoop {
   learn::Agent scratch_;  // receives broadcast actors
   RunState state_;
   std::function<bool()> poll_;
+  std::vector<float> next_state_std_;  // (obs_dim) offline std + 1e-3: the gap's resampling noise
 };
 
 }  // namespace mfhrl::app

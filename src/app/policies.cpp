@@ -7,6 +7,7 @@
 #include "mfhrl/config/load.h"
 #include "mfhrl/core/error.h"
 #include "mfhrl/core/log.h"
+#include "mfhrl/core/regret.h"
 #include "mfhrl/io/run_file.h"
 #include "mfhrl/learn/spec.h"
 
@@ -19,8 +20,11 @@ PolicySet::PolicySet(const Config& c, const Comm& comm, const Transitions& data)
       block_(policy_block(c.offline.policies, comm.size(), comm.rank())) {
   const learn::AgentSpec spec = learn::agent_spec(c);
   const BootstrapSpec boot = parse_bootstrap(c.offline.bootstrap);
+  std::vector<float> mean, std;
+  if (c.offline.obs_normalization == "dataset") observation_stats(data, 1e-3, &mean, &std);
   for (int l = block_.begin; l < block_.end; ++l) {
     agents_.push_back(std::make_unique<learn::Agent>(spec, c.seed, static_cast<std::uint64_t>(l)));
+    if (!mean.empty()) agents_.back()->set_obs_normalization(mean, std);
     samplers_.emplace_back(bootstrap_weights(boot, data.size(), c.seed, l));
   }
 }
@@ -40,7 +44,7 @@ Transitions PolicySet::sample_offline(int l, std::size_t batch, Rng& rng) const 
   return data_.gather(samplers_[static_cast<std::size_t>(l - block_.begin)].sample(batch, rng));
 }
 
-void PolicySet::pretrain(const Config& c) {
+void PolicySet::pretrain(const Config& c, const std::shared_ptr<const LevelModel>& real) {
   const int steps = c.offline.steps;
   const double t0 = now_seconds();
   const int total = steps * block_.size();
@@ -52,6 +56,18 @@ void PolicySet::pretrain(const Config& c) {
     for (int s = 0; s < steps; ++s) {
       st = a.cql_update(sample_offline(l, static_cast<std::size_t>(c.network.batch_size), rng));
       ++done;
+      const int every = c.offline.eval_every;
+      if (every > 0 && real && ((s + 1) % every == 0 || s + 1 == steps)) {
+        std::vector<double> returns =
+            evaluate(real, c.seed, c.eval_episodes, greedy_policy(a), c.episode_steps, 0);
+        double mean = 0.0, sd = 0.0;
+        mean_std(returns, &mean, &sd);
+        char line[256];
+        std::snprintf(line, sizeof line,
+                      "offline eval: policy %d step %d/%d  return %.1f +- %.1f  (normalized %.1f)",
+                      l, s + 1, steps, mean, sd, d4rl_normalized_score(mean));
+        log::info(line);
+      }
       if (steps >= 4 && (s + 1) % (steps / 4) == 0) {
         const double el = now_seconds() - t0;
         char line[256];

@@ -14,6 +14,7 @@
 #include "mfhrl/io/h5file.h"
 #include "mfhrl/io/run_file.h"
 #include "mfhrl/learn/agent.h"
+#include "mfhrl/sim/level_model.h"
 
 namespace mfhrl::app {
 
@@ -33,8 +34,9 @@ class PolicySet {
   // Draws `batch` rows of the offline data for policy l, weighted by its bootstrap weights.
   Transitions sample_offline(int l, std::size_t batch, Rng& rng) const;
 
-  // Offline phase: offline.steps CQL updates for every owned policy.
-  void pretrain(const Config& c);
+  // Offline phase: offline.steps CQL updates for every owned policy; with offline.eval_every > 0,
+  // eval.episodes deterministic episodes of the policy on `real` every that many steps (logged).
+  void pretrain(const Config& c, const std::shared_ptr<const LevelModel>& real);
 
   // Collective over comm: writes every policy (each by its owner) to path, atomically.
   void save(const std::string& path, const Config& c, bool force) const;

@@ -89,7 +89,7 @@ class Session {
       log::info("offline: loaded " + std::to_string(c_.offline.policies) + " policies from " +
                 pretrained);
     } else {
-      policies_.pretrain(c_);
+      policies_.pretrain(c_, levels_.real);
     }
     snap_ = capture();
     write_checkpoint_file(snap_);

@@ -106,6 +106,12 @@ Config config_from_yaml(const YAML::Node& root, const std::string& source) {
   require(off, "steps", c.offline.steps >= 0, "an integer >= 0");
   c.offline.bootstrap = off.text("bootstrap", "poisson");
   c.offline.dataset = off.text("dataset", "");
+  c.offline.obs_normalization = off.text("obs_normalization", c.offline.obs_normalization);
+  require(off, "obs_normalization",
+          c.offline.obs_normalization == "none" || c.offline.obs_normalization == "dataset",
+          "none or dataset");
+  c.offline.eval_every = static_cast<int>(off.integer("eval_every", c.offline.eval_every));
+  require(off, "eval_every", c.offline.eval_every >= 0, "an integer >= 0 (0: no evaluation)");
   off.finish();
 
   Fields on(top.child("online"), "online", source);
@@ -119,6 +125,8 @@ Config config_from_yaml(const YAML::Node& root, const std::string& source) {
   c.online.rollout = on.text("rollout", "thompson");
   require(on, "rollout", c.online.rollout == "thompson" || c.online.rollout == "map",
           "thompson or map");
+  c.online.buffer_capacity =
+      static_cast<int>(on.integer("buffer_capacity", c.online.buffer_capacity));
   on.finish();
 
   Fields net(top.child("network"), "network", source);
@@ -137,6 +145,9 @@ Config config_from_yaml(const YAML::Node& root, const std::string& source) {
   require(net, "gamma", c.network.gamma >= 0 && c.network.gamma < 1, "a discount in [0, 1)");
   c.network.tau = net.number("tau", c.network.tau);
   require(net, "tau", c.network.tau > 0 && c.network.tau <= 1, "a number in (0, 1]");
+  c.network.init = net.text("init", c.network.init);
+  require(net, "init", c.network.init == "reference" || c.network.init == "torch",
+          "reference or torch");
   net.finish();
 
   Fields cql(top.child("cql"), "cql", source);
@@ -144,19 +155,33 @@ Config config_from_yaml(const YAML::Node& root, const std::string& source) {
   require(cql, "actions", c.cql.actions >= 1, "an integer >= 1");
   c.cql.weight = cql.number("weight", c.cql.weight);
   require(cql, "weight", c.cql.weight >= 0, "a number >= 0");
+  c.cql.backup_entropy = cql.boolean("backup_entropy", c.cql.backup_entropy);
   cql.finish();
 
   Fields h2o(top.child("h2o"), "h2o", source);
   c.h2o.penalty = h2o.number("penalty", c.h2o.penalty);
   require(h2o, "penalty", c.h2o.penalty >= 0, "a number >= 0");
+  c.h2o.conservative = h2o.text("conservative", c.h2o.conservative);
+  require(h2o, "conservative",
+          c.h2o.conservative == "gap" || c.h2o.conservative == "sampled_actions",
+          "gap or sampled_actions");
+  c.h2o.gap_samples = static_cast<int>(h2o.integer("gap_samples", c.h2o.gap_samples));
+  require(h2o, "gap_samples", c.h2o.gap_samples >= 1 && c.h2o.gap_samples <= 1000,
+          "an integer in [1, 1000]");
+  c.h2o.dynamics_ratio = h2o.text("dynamics_ratio", c.h2o.dynamics_ratio);
+  require(h2o, "dynamics_ratio", c.h2o.dynamics_ratio == "learned" || c.h2o.dynamics_ratio == "one",
+          "learned or one");
+  c.h2o.backup_entropy = h2o.boolean("backup_entropy", c.h2o.backup_entropy);
   c.h2o.input_noise = h2o.number("input_noise", c.h2o.input_noise);
   require(h2o, "input_noise", c.h2o.input_noise >= 0, "a number >= 0");
   c.h2o.disc_hidden = h2o.int_list("disc_hidden", c.h2o.disc_hidden);
   c.h2o.disc_lr = h2o.number("disc_lr", c.h2o.disc_lr);
   require(h2o, "disc_lr", c.h2o.disc_lr > 0, "a learning rate > 0");
-  c.h2o.disc_steps_per_round =
-      static_cast<int>(h2o.integer("disc_steps_per_round", c.h2o.disc_steps_per_round));
-  require(h2o, "disc_steps_per_round", c.h2o.disc_steps_per_round >= 0, "an integer >= 0");
+  c.h2o.disc_steps_per_update =
+      static_cast<int>(h2o.integer("disc_steps_per_update", c.h2o.disc_steps_per_update));
+  require(h2o, "disc_steps_per_update",
+          c.h2o.disc_steps_per_update >= 0 && c.h2o.disc_steps_per_update <= 100,
+          "an integer in [0, 100]");
   c.h2o.ratio_min = h2o.number("ratio_min", c.h2o.ratio_min);
   c.h2o.ratio_max = h2o.number("ratio_max", c.h2o.ratio_max);
   require(h2o, "ratio_max", c.h2o.ratio_min > 0 && c.h2o.ratio_min <= c.h2o.ratio_max,
@@ -173,6 +198,15 @@ Config config_from_yaml(const YAML::Node& root, const std::string& source) {
           c.igm.threshold_budget == "remaining" || c.igm.threshold_budget == "spent",
           "remaining or spent");
   igm.finish();
+  // The history is the tail of the buffer, so the buffer must hold M batches; 20M rows are 3.3 GB.
+  const long long min_capacity = static_cast<long long>(c.igm.history) * c.online.batch_transitions;
+  if (c.online.buffer_capacity < min_capacity || c.online.buffer_capacity > 20000000) {
+    throw InputError(source +
+                     ": key 'online.buffer_capacity': expected an integer in [igm.history " +
+                     "* online.batch_transitions = " + std::to_string(min_capacity) +
+                     ", 20000000] (rows per level, ~166 bytes each), got " +
+                     std::to_string(c.online.buffer_capacity));
+  }
 
   Fields post(top.child("posterior"), "posterior", source);
   c.posterior_eta = post.number("eta", c.posterior_eta);
@@ -197,10 +231,15 @@ Config config_from_yaml(const YAML::Node& root, const std::string& source) {
   c.collect_steps = static_cast<int>(col.integer("steps", c.collect_steps));
   require(col, "steps", c.collect_steps >= 1, "an integer >= 1");
   c.collect_policy = col.text("policy", c.collect_policy);
-  require(col, "policy", c.collect_policy == "random" || c.collect_policy == "sac",
-          "random or sac");
+  require(col, "policy", is_dataset_kind(c.collect_policy), kDatasetKinds);
   c.collect_sac_steps = static_cast<int>(col.integer("sac_steps", c.collect_sac_steps));
   require(col, "sac_steps", c.collect_sac_steps >= 0, "an integer >= 0");
+  c.collect_medium_return = col.number("medium_return", c.collect_medium_return);
+  c.collect_eval_every = static_cast<int>(col.integer("eval_every", c.collect_eval_every));
+  require(col, "eval_every", c.collect_eval_every >= 1, "an integer >= 1");
+  c.collect_eval_episodes = static_cast<int>(col.integer("eval_episodes", c.collect_eval_episodes));
+  require(col, "eval_episodes", c.collect_eval_episodes >= 1 && c.collect_eval_episodes <= 100,
+          "an integer in [1, 100]");
   col.finish();
 
   Fields ref(top.child("reference"), "reference", source);

@@ -75,6 +75,15 @@ std::string Fields::text(const std::string& key, const std::string& fallback, bo
   return n.Scalar();
 }
 
+bool Fields::boolean(const std::string& key, bool fallback) {
+  used_.insert(key);
+  if (!has(key)) return fallback;
+  const YAML::Node n = node_[key];
+  bool v = false;
+  if (!n.IsScalar() || !YAML::convert<bool>::decode(n, v)) fail(key, "true or false", n);
+  return v;
+}
+
 std::vector<int> Fields::int_list(const std::string& key, const std::vector<int>& fallback) {
   used_.insert(key);
   if (!has(key)) return fallback;

@@ -24,6 +24,8 @@ class Fields {
   double number(const std::string& key, double fallback, bool required = false);
   long long integer(const std::string& key, long long fallback, bool required = false);
   std::string text(const std::string& key, const std::string& fallback, bool required = false);
+  // true | false (YAML's spellings); anything else is an error naming the key.
+  bool boolean(const std::string& key, bool fallback);
   std::vector<int> int_list(const std::string& key, const std::vector<int>& fallback);
   // A sub-mapping (empty node when absent; error when not a mapping).
   YAML::Node child(const std::string& key);

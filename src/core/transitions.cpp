@@ -1,5 +1,7 @@
 #include "mfhrl/core/transitions.h"
 
+#include <cmath>
+
 #include "mfhrl/core/error.h"
 
 namespace mfhrl {
@@ -75,6 +77,52 @@ void Transitions::check_consistent() const {
   MFHRL_CHECK(obs.size() == n * obs_dim && next_obs.size() == n * obs_dim &&
                   act.size() == n * act_dim && terminal.size() == n && timeout.size() == n,
               "inconsistent transition columns for " << n << " rows");
+}
+
+Transitions drop_timeouts(const Transitions& t) {
+  std::vector<std::size_t> keep;
+  keep.reserve(t.size());
+  for (std::size_t i = 0; i < t.size(); ++i) {
+    if (t.timeout[i] == 0) keep.push_back(i);
+  }
+  return t.gather(keep);
+}
+
+void observation_stats(const Transitions& t, double std_floor, std::vector<float>* mean,
+                       std::vector<float>* std) {
+  const auto d = static_cast<std::size_t>(t.obs_dim);
+  std::vector<double> sum(d, 0.0), sq(d, 0.0);
+  const std::size_t n = t.size();
+  for (std::size_t i = 0; i < n; ++i) {
+    for (std::size_t j = 0; j < d; ++j) sum[j] += t.obs[i * d + j];
+  }
+  mean->assign(d, 0.0f);
+  std->assign(d, static_cast<float>(std_floor));
+  if (n == 0) return;
+  for (std::size_t j = 0; j < d; ++j) sum[j] /= static_cast<double>(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    for (std::size_t j = 0; j < d; ++j) {
+      const double e = t.obs[i * d + j] - sum[j];
+      sq[j] += e * e;
+    }
+  }
+  for (std::size_t j = 0; j < d; ++j) {
+    (*mean)[j] = static_cast<float>(sum[j]);
+    (*std)[j] = static_cast<float>(std::sqrt(sq[j] / static_cast<double>(n)) + std_floor);
+  }
+}
+
+void keep_newest(Transitions& t, std::size_t capacity) {
+  const std::size_t n = t.size();
+  if (n <= capacity) return;
+  const std::size_t drop = n - capacity;
+  auto erase_front = [](auto& v, std::size_t count) { v.erase(v.begin(), v.begin() + count); };
+  erase_front(t.obs, drop * t.obs_dim);
+  erase_front(t.act, drop * t.act_dim);
+  erase_front(t.rew, drop);
+  erase_front(t.next_obs, drop * t.obs_dim);
+  erase_front(t.terminal, drop);
+  erase_front(t.timeout, drop);
 }
 
 }  // namespace mfhrl

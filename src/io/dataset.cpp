@@ -113,6 +113,8 @@ void write_file(const std::string& path, const Dataset& ds) {
   }
   h5::write_attr_string(file.get(), "env", ds.env_name);
   h5::write_attr_string(file.get(), "level", ds.level_name);
+  h5::write_attr_string(file.get(), "behaviour", ds.behaviour);
+  h5::write_attr_f64(file.get(), "behaviour_return", ds.behaviour_return);
   h5::write_attr_string(file.get(), "mfhrl_version", MFHRL_VERSION_STRING);
   if (!file.reset()) throw InputError(path + ": writing the file failed on close (disk full?)");
 }
@@ -312,6 +314,10 @@ Dataset read_dataset(const std::string& path) {
     bool found = false;  // D4RL files carry no env/level attributes: read them as ""
     ds.env_name = h5::read_attr_string(f, "env", &found);
     ds.level_name = h5::read_attr_string(f, "level", &found);
+    ds.behaviour = h5::read_attr_string(f, "behaviour", &found);
+    ds.behaviour_return = H5Aexists(f, "behaviour_return") > 0
+                              ? h5::read_attr_f64(f, "behaviour_return")
+                              : std::numeric_limits<double>::quiet_NaN();
   } catch (const InputError& e) {
     throw InputError(path + ": " + e.what());
   }

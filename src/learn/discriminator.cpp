@@ -30,10 +30,20 @@ struct Discriminator::Impl {
     return torch::cat({b.obs, b.act, b.next_obs}, 1);
   }
 
-  // Logits of both classifiers; D_sa sees the (s, a) columns of x.
+  // Bounded logits 2 tanh(.) of both classifiers; D_sa sees the (s, a) columns of x. The second
+  // is the joint classifier's: D_sas + D_sa, so its softmax is P(real | s, a, s').
   std::pair<torch::Tensor, torch::Tensor> logits(const torch::Tensor& x) const {
-    return {d_sa.ptr()->forward(x.slice(1, 0, spec.obs_dim + spec.act_dim)),
-            d_sas.ptr()->forward(x)};
+    const auto sa =
+        2.0 * torch::tanh(d_sa.ptr()->forward(x.slice(1, 0, spec.obs_dim + spec.act_dim)));
+    const auto sas = 2.0 * torch::tanh(d_sas.ptr()->forward(x));
+    return {sa, sas + sa};
+  }
+
+  // log P_real/P_sim(s'|s,a) per row of x: log[p_joint(real)/p_joint(sim)] - log[p_sa(real)/
+  // p_sa(sim)], where the D_sa terms cancel, leaving D_sas's logit difference (within +-4).
+  torch::Tensor log_ratio(const torch::Tensor& x) const {
+    const auto [l_sa, l_joint] = logits(x);
+    return (l_joint.select(1, 0) - l_joint.select(1, 1)) - (l_sa.select(1, 0) - l_sa.select(1, 1));
   }
 };
 
@@ -51,9 +61,10 @@ double Discriminator::train_step(const Transitions& real_mb, const Transitions& 
   if (sd > 0.0) x = x + sd * normal_tensor(im.noise, x.size(0), x.size(1));
   const auto labels = torch::cat(
       {torch::zeros({xr.size(0)}, torch::kInt64), torch::ones({xs.size(0)}, torch::kInt64)});
-  const auto [l_sa, l_sas] = im.logits(x);
+  // As the H2O code: D_sa on its own logits, D_sas through the joint logits (D_sa not detached).
+  const auto [l_sa, l_joint] = im.logits(x);
   const auto loss =
-      torch::cross_entropy_loss(l_sa, labels) + torch::cross_entropy_loss(l_sas, labels);
+      torch::cross_entropy_loss(l_sa, labels) + torch::cross_entropy_loss(l_joint, labels);
   const double v = loss.item<double>();
   check_finite(v, "discriminator loss");
   im.opt->zero_grad();
@@ -65,14 +76,36 @@ double Discriminator::train_step(const Transitions& real_mb, const Transitions& 
 std::vector<float> Discriminator::dynamics_ratio(const Transitions& sim) const {
   torch::NoGradGuard no_grad;
   const auto& im = *impl_;
-  const auto [l_sa, l_sas] = im.logits(im.inputs(sim));
-  // log w = log[D_sas(real)/D_sas(sim)] - log[D_sa(real)/D_sa(sim)]: softmax normalisers cancel.
-  const auto log_w =
-      (l_sas.select(1, 0) - l_sas.select(1, 1)) - (l_sa.select(1, 0) - l_sa.select(1, 1));
+  const auto log_w = im.log_ratio(im.inputs(sim));
   if (!torch::isfinite(log_w).all().item<bool>()) throw NumericalError("non-finite dynamics ratio");
   const auto w = log_w.exp().clamp(im.spec.h2o.ratio_min, im.spec.h2o.ratio_max).contiguous();
   const float* p = w.data_ptr<float>();
   return std::vector<float>(p, p + w.numel());
+}
+
+SimRowWeights Discriminator::row_weights(const Transitions& sim,
+                                         const std::vector<float>& next_state_std, int samples,
+                                         Rng& rng) const {
+  torch::NoGradGuard no_grad;
+  const auto& im = *impl_;
+  MFHRL_CHECK(next_state_std.size() == static_cast<std::size_t>(im.spec.obs_dim),
+              "row_weights: " << next_state_std.size() << " std entries for " << im.spec.obs_dim
+                              << " observation dims");
+  MFHRL_CHECK(samples >= 1, "row_weights: samples " << samples);
+  SimRowWeights out;
+  out.ratio = dynamics_ratio(sim);
+  // u(s,a) = mean over `samples` next states s'' ~ N(s', std^2) of log P_sim/P_real(s''|s,a),
+  // clamped to [1e-45, 10] (the H2O code's dynamics gap).
+  const auto x = im.inputs(sim).repeat_interleave(samples, 0);
+  const std::int64_t rows = x.size(0), o = im.spec.obs_dim, sa = o + im.spec.act_dim;
+  const auto std_t = torch::tensor(next_state_std, torch::kFloat32);
+  const auto noisy = x.clone();
+  noisy.slice(1, sa, sa + o).add_(normal_tensor(rng, rows, o) * std_t);
+  const auto u = (-im.log_ratio(noisy)).view({-1, samples}).mean(1).clamp(1e-45, 10.0).contiguous();
+  if (!torch::isfinite(u).all().item<bool>()) throw NumericalError("non-finite dynamics gap");
+  const float* p = u.data_ptr<float>();
+  out.gap.assign(p, p + u.numel());
+  return out;
 }
 
 TensorBlobs Discriminator::state() const {

@@ -26,7 +26,7 @@ Config tiny_config() {
                    "network.hidden=[16,16]",
                    "network.batch_size=16",
                    "h2o.disc_hidden=[8,8]",
-                   "h2o.disc_steps_per_round=3",
+                   "h2o.disc_steps_per_update=1",
                    "igm.history=2",
                    "igm.threshold_scale=0.05",
                    "eval.episodes=2"};

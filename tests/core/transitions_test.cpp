@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include "mfhrl/core/error.h"
 
 namespace mfhrl {
@@ -38,6 +40,41 @@ TEST(Transitions, PushSliceGatherAppend) {
   EXPECT_EQ(a.timeout[1], 0);
   EXPECT_THROW(t.slice(3, 9), InvariantError);
   EXPECT_THROW(t.gather({5}), InvariantError);
+}
+
+// make(5): row 3 ends in a timeout (row 2 in a terminal, which stays).
+TEST(Transitions, DropTimeoutsKeepsTheOtherRowsInOrder) {
+  const Transitions t = drop_timeouts(make(5));
+  ASSERT_EQ(t.size(), 4u);
+  EXPECT_EQ(t.rew, (std::vector<float>{0.0f, 10.0f, 20.0f, 40.0f}));
+  EXPECT_EQ(t.terminal, (std::vector<std::uint8_t>{0, 0, 1, 0}));
+  EXPECT_EQ(t.next_obs[6], 5.0f);  // row 4's next observation (4 + 1)
+}
+
+// make(4) observations: dim 0 = 0,1,2,3 (mean 1.5, var 1.25), dim 1 = its negation.
+TEST(Transitions, ObservationStatsKnownAnswer) {
+  std::vector<float> mean, std;
+  observation_stats(make(4), 0.001, &mean, &std);
+  ASSERT_EQ(mean.size(), 2u);
+  EXPECT_FLOAT_EQ(mean[0], 1.5f);
+  EXPECT_FLOAT_EQ(mean[1], -1.5f);
+  EXPECT_FLOAT_EQ(std[0], static_cast<float>(std::sqrt(1.25) + 0.001));
+  EXPECT_FLOAT_EQ(std[1], static_cast<float>(std::sqrt(1.25) + 0.001));
+  observation_stats(make(0), 0.5, &mean, &std);
+  EXPECT_EQ(mean, (std::vector<float>{0.0f, 0.0f}));
+  EXPECT_EQ(std, (std::vector<float>{0.5f, 0.5f}));
+}
+
+TEST(Transitions, KeepNewestDropsTheOldestRows) {
+  Transitions t = make(5);
+  keep_newest(t, 10);
+  EXPECT_EQ(t.size(), 5u);
+  keep_newest(t, 2);
+  t.check_consistent();
+  EXPECT_EQ(t.rew, (std::vector<float>{30.0f, 40.0f}));
+  EXPECT_EQ(t.obs, (std::vector<float>{3.0f, -3.0f, 4.0f, -4.0f}));
+  EXPECT_EQ(t.act, (std::vector<float>{1.5f, 2.0f}));
+  EXPECT_EQ(t.timeout, (std::vector<std::uint8_t>{1, 0}));
 }
 
 }  // namespace

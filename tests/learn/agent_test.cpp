@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
 #include "fixture.h"
 #include "mfhrl/core/error.h"
@@ -87,7 +88,7 @@ double h2o_q_at_optimum(float w) {
     std::fill(real.terminal.begin(), real.terminal.end(), 1);
     std::fill(sim.terminal.begin(), sim.terminal.end(), 1);
     for (auto& r : sim.rew) r -= 1.0f;
-    agent.h2o_update(real, sim, std::vector<float>(64, w));
+    agent.h2o_update(real, sim, SimRowWeights{std::vector<float>(64, w), {}});
   }
   const float o = 0.0f, best = 0.3f;
   return agent.q_value(&o, &best);
@@ -96,6 +97,120 @@ double h2o_q_at_optimum(float w) {
 TEST(AgentTest, H2oWeightsSimulatedRowsByTheDynamicsRatio) {
   EXPECT_NEAR(h2o_q_at_optimum(0.0f), 0.0, 0.05);   // biased simulator ignored
   EXPECT_NEAR(h2o_q_at_optimum(1.0f), -0.5, 0.05);  // equal say: half the bias
+}
+
+// Q(0, 0) after many updates on zero rewards with gamma 0.9 and no terminals: the Bellman fixed
+// point is Q = 0 without the entropy backup, and the discounted entropy bonus with it.
+double q_on_zero_rewards(bool backup_entropy) {
+  AgentSpec s = toy::small_spec(1, 1);
+  s.net.actor_lr = s.net.critic_lr = 3e-3;
+  s.net.alpha_lr = 1e-12;  // alpha stays 1, so the bonus stays large
+  s.net.gamma = 0.9;
+  s.cql.weight = 0.0;
+  s.cql.backup_entropy = backup_entropy;
+  Agent agent(s, 6, 0);
+  Rng rng(6, Stream::kTest, 0);
+  for (int step = 0; step < 600; ++step) {
+    Transitions mb = toy::random_batch(rng, 1, 1, 64);
+    std::fill(mb.rew.begin(), mb.rew.end(), 0.0f);
+    std::fill(mb.terminal.begin(), mb.terminal.end(), 0);
+    agent.cql_update(mb);
+  }
+  const float o = 0.0f, a = 0.0f;
+  return agent.q_value(&o, &a);
+}
+
+TEST(AgentTest, CqlTargetHasNoEntropyBonusUnlessConfigured) {
+  EXPECT_NEAR(q_on_zero_rewards(false), 0.0, 0.1);
+  // -alpha log pi of the initial 1-d policy (std e^-1) is about 0.9 per step; a tenth of its
+  // discounted sum is already far from 0.
+  EXPECT_GT(std::abs(q_on_zero_rewards(true)), 1.0);
+}
+
+TEST(AgentTest, ReferenceInitHasSmallLastLayersAndLogStdOffset) {
+  const AgentSpec s = toy::small_spec(3, 2);
+  const Agent a(s, 7, 0);
+  TensorBlobs blobs = a.state();
+  auto floats = [&](const std::string& name) {
+    const auto it = std::find_if(blobs.begin(), blobs.end(),
+                                 [&](const TensorBlob& b) { return b.name == name; });
+    EXPECT_NE(it, blobs.end()) << name;
+    std::vector<float> v(it->bytes.size() / sizeof(float));
+    std::memcpy(v.data(), it->bytes.data(), it->bytes.size());
+    return v;
+  };
+  // Xavier-uniform bound with gain 1e-2 for the actor's 32 -> 4 layer and a critic's 32 -> 1.
+  const double actor_bound = 1e-2 * std::sqrt(6.0 / (32 + 4));
+  const double critic_bound = 1e-2 * std::sqrt(6.0 / (32 + 1));
+  for (float w : floats("actor/4.weight")) EXPECT_LE(std::abs(w), actor_bound);
+  for (float w : floats("q1/4.weight")) EXPECT_LE(std::abs(w), critic_bound);
+  for (float b : floats("actor/4.bias")) EXPECT_EQ(b, 0.0f);
+  for (float b : floats("q2/4.bias")) EXPECT_EQ(b, 0.0f);
+  EXPECT_EQ(floats("actor/log_std_scale"), std::vector<float>{1.0f});
+  EXPECT_EQ(floats("actor/log_std_offset"), std::vector<float>{-1.0f});
+  // A hidden layer keeps torch's default init (bound 1/sqrt(fan_in) = 0.577 for 3 -> 32).
+  double widest = 0.0;
+  for (float w : floats("actor/0.weight")) widest = std::max(widest, double(std::abs(w)));
+  EXPECT_GT(widest, 0.3);
+  AgentSpec torch_init = s;
+  torch_init.net.init = "torch";
+  blobs = Agent(torch_init, 7, 0).state();
+  EXPECT_EQ(floats("actor/log_std_offset"), std::vector<float>{0.0f});
+  double largest_bias = 0.0;
+  for (float b : floats("q1/4.bias")) largest_bias = std::max(largest_bias, double(std::abs(b)));
+  EXPECT_GT(largest_bias, 0.0);
+}
+
+// The H2O gap term pushes down Q where the dynamics gap u is large: simulated rows at action -0.5
+// carry u = 5, those at +0.5 u = 1e-45; both have reward 0, as do the real rows (action 0).
+double h2o_gap_q_difference(bool weighted) {
+  AgentSpec s = toy::small_spec(1, 1);
+  s.net.actor_lr = s.net.critic_lr = 1e-3;
+  s.net.gamma = 0.0;
+  s.h2o.penalty = 1.0;
+  Agent agent(s, 8, 0);
+  Rng rng(8, Stream::kTest, 0);
+  for (int step = 0; step < 400; ++step) {
+    Transitions real = toy::random_batch(rng, 1, 1, 32), sim = toy::random_batch(rng, 1, 1, 32);
+    SimRowWeights w;
+    for (int i = 0; i < 32; ++i) {
+      real.act[i] = 0.0f;
+      sim.act[i] = i % 2 == 0 ? -0.5f : 0.5f;
+      w.gap.push_back(i % 2 == 0 ? 5.0f : 1e-45f);
+    }
+    std::fill(real.rew.begin(), real.rew.end(), 0.0f);
+    std::fill(sim.rew.begin(), sim.rew.end(), 0.0f);
+    if (!weighted) w.gap.clear();
+    agent.h2o_update(real, sim, w);
+  }
+  const float o = 0.0f, gap = -0.5f, trusted = 0.5f;
+  return agent.q_value(&o, &trusted) - agent.q_value(&o, &gap);
+}
+
+TEST(AgentTest, H2oGapTermPushesDownQWhereTheSimulatorIsUntrustworthy) {
+  const double uniform = h2o_gap_q_difference(false);
+  const double weighted = h2o_gap_q_difference(true);
+  EXPECT_LT(std::abs(uniform), 0.1);
+  EXPECT_GT(weighted, 0.3) << "uniform omega gives " << uniform;
+}
+
+TEST(AgentTest, ObservationNormalizationIsSavedAndApplied) {
+  const AgentSpec s = toy::small_spec(2, 1);
+  Agent a(s, 9, 0), b(s, 9, 0);
+  a.set_obs_normalization({10.0f, -4.0f}, {2.0f, 0.5f});
+  // a on x acts as b on the standardised x.
+  const float x[2] = {12.0f, -3.0f}, z[2] = {1.0f, 2.0f};
+  float ya = 0.0f, yb = 0.0f;
+  a.act(x, &ya, true, nullptr);
+  b.act(z, &yb, true, nullptr);
+  EXPECT_EQ(ya, yb);
+  Agent c(s, 1, 1);
+  c.load_actor_state(a.actor_state());
+  float yc = 0.0f;
+  c.act(x, &yc, true, nullptr);
+  EXPECT_EQ(yc, ya);
+  EXPECT_THROW(a.set_obs_normalization({0.0f}, {1.0f}), InvariantError);
+  EXPECT_THROW(a.set_obs_normalization({0.0f, 0.0f}, {1.0f, 0.0f}), InvariantError);
 }
 
 TEST(AgentTest, SameSeedAndIndexGiveIdenticalAgents) {
@@ -124,7 +239,7 @@ void three_updates(Agent& agent, Rng& rng) {
   const Transitions sim = toy::random_batch(rng, 3, 2, 16);
   agent.sac_update(real);
   agent.cql_update(real);
-  agent.h2o_update(real, sim, std::vector<float>(16, 0.5f));
+  agent.h2o_update(real, sim, SimRowWeights{std::vector<float>(16, 0.5f), {}});
 }
 
 bool same_stats(const UpdateStats& x, const UpdateStats& y) {
@@ -143,7 +258,7 @@ TEST(AgentTest, SaveLoadContinuesBitIdentically) {
   EXPECT_TRUE(toy::same_blobs(b.state(), saved));
   const Transitions real = toy::random_batch(rng, 3, 2, 16);
   const Transitions sim = toy::random_batch(rng, 3, 2, 16);
-  const std::vector<float> w(16, 0.25f);
+  const SimRowWeights w{std::vector<float>(16, 0.25f), std::vector<float>(16, 0.5f)};
   EXPECT_TRUE(same_stats(a.sac_update(real), b.sac_update(real)));
   EXPECT_TRUE(same_stats(a.cql_update(real), b.cql_update(real)));
   EXPECT_TRUE(same_stats(a.h2o_update(real, sim, w), b.h2o_update(real, sim, w)));

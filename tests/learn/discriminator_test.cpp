@@ -58,10 +58,30 @@ TEST(DiscriminatorTest, RatioMatchesAnalyticGaussianRatio) {
     const double truth = std::exp((1.0 - 2.0 * next[i]) / 2.02);
     EXPECT_NEAR(std::log(w[i]), std::log(truth), 0.25) << "s' = " << next[i];
   }
-  // Outside: clamped exactly to the bounds.
+  // Outside: clamped to 1 above; below, the bounded logits (2 tanh) keep log w >= -4.
   const std::vector<float> out = d.dynamics_ratio(probe({-2.0f, 40.0f}));
   EXPECT_EQ(out[0], 1.0f);
-  EXPECT_EQ(out[1], static_cast<float>(1e-5));
+  EXPECT_GE(out[1], std::exp(-4.0f) * 0.999f);
+  EXPECT_LT(out[1], 0.05f);
+}
+
+// u(s,a) = mean over resampled s'' of log P_sim/P_real = (2 s'' - 1) / 2.02 for these Gaussians:
+// about 1.98 at s' = 2.5 (the noise is symmetric and the log ratio linear), and clamped to 1e-45
+// at s' = -1, where the real system is the likelier one.
+TEST(DiscriminatorTest, DynamicsGapMatchesAnalyticGaussianGap) {
+  AgentSpec s = toy::small_spec(1, 1);
+  s.h2o.disc_lr = 1e-3;
+  const Discriminator d = trained(s, 1500);
+  Rng rng(3, Stream::kTest, 0);
+  const SimRowWeights w = d.row_weights(probe({2.5f, -1.0f}), {0.1f}, 10, rng);
+  ASSERT_EQ(w.gap.size(), 2u);
+  ASSERT_EQ(w.ratio.size(), 2u);
+  EXPECT_NEAR(w.gap[0], 1.98, 0.3);
+  EXPECT_LT(w.gap[1], 1e-30f);
+  EXPECT_GE(w.gap[1], 0.0f);
+  EXPECT_EQ(w.ratio, d.dynamics_ratio(probe({2.5f, -1.0f})));
+  Rng same(3, Stream::kTest, 0);
+  EXPECT_EQ(d.row_weights(probe({2.5f, -1.0f}), {0.1f}, 10, same).gap, w.gap);  // keyed by rng
 }
 
 TEST(DiscriminatorTest, SaveLoadContinuesBitIdentically) {

@@ -63,7 +63,10 @@ TEST(SpecTest, UpdateFlopsKnownAnswer) {
   EXPECT_DOUBLE_EQ(update_flops(s, UpdateKind::kSac, 1), 192.0);
   // CQL adds 2 * 10 * 12 (policy samples) + 3 * 10 * 24 * 3 (penalty critics) = 2400.
   EXPECT_DOUBLE_EQ(update_flops(s, UpdateKind::kCql, 1), 2592.0);
-  // H2O: SAC part on 2 rows (384) + the penalty on the simulated row (2400).
+  // H2O with the gap term: the SAC part on 2 rows (384); the term reuses the critics' Q.
+  EXPECT_DOUBLE_EQ(update_flops(s, UpdateKind::kH2o, 1), 384.0);
+  // H2O with h2o.conservative: sampled_actions adds the penalty on the simulated row (2400).
+  s.h2o.conservative = "sampled_actions";
   EXPECT_DOUBLE_EQ(update_flops(s, UpdateKind::kH2o, 1), 2784.0);
 }
 

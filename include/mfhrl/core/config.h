@@ -8,6 +8,12 @@
 
 namespace mfhrl {
 
+// The offline datasets `mfhrl collect` makes, named as D4RL names them.
+inline constexpr const char* kDatasetKinds = "random, medium, medium-replay or expert";
+inline bool is_dataset_kind(const std::string& s) {
+  return s == "random" || s == "medium" || s == "medium-replay" || s == "expert";
+}
+
 // One fidelity level (or the real system): a dynamics gap plus a compute setting.
 struct LevelConfig {
   std::string name;
@@ -32,13 +38,18 @@ struct NetworkConfig {
   int batch_size = 256;
   double gamma = 0.99;
   double tau = 0.005;
+  // reference: last layer of every network Xavier-uniform with gain 1e-2 and zero bias, actor
+  // log-std offset -1 (the CQL/H2O authors' code); torch: torch's default init, offset 0.
+  std::string init = "reference";
 };
 
 struct OfflineConfig {
-  int policies = 8;                   // L
-  int steps = 10000;                  // CQL gradient steps per policy
-  std::string bootstrap = "poisson";  // poisson | bernoulli:p
-  std::string dataset;                // D4RL-layout HDF5 file; empty: collect one first
+  int policies = 8;                        // L
+  int steps = 10000;                       // CQL gradient steps per policy
+  std::string bootstrap = "poisson";       // poisson | bernoulli:p
+  std::string dataset;                     // D4RL-layout HDF5 file; empty: collect one first
+  std::string obs_normalization = "none";  // none | dataset (mean/std of the offline data)
+  int eval_every = 0;                      // evaluate each policy every this many steps (0: never)
 };
 
 struct OnlineConfig {
@@ -46,19 +57,25 @@ struct OnlineConfig {
   int updates_per_round = 100;       // H2O steps per policy per round
   int envs = 4;                      // environment instances a batch is split over
   std::string rollout = "thompson";  // thompson | map
+  int buffer_capacity = 1000000;     // rows of each level's FIFO replay buffer
 };
 
 struct CqlConfig {
   int actions = 10;
   double weight = 5.0;
+  bool backup_entropy = false;  // -alpha log pi(a'|s') in the Bellman target (CQL code: off)
 };
 
 struct H2oConfig {
-  double penalty = 0.01;     // CQL-style penalty on simulated Q
-  double input_noise = 0.1;  // discriminator input noise std
+  double penalty = 0.01;             // weight of the conservative term on simulated Q
+  std::string conservative = "gap";  // gap (H2O: logsumexp of Q + log omega) | sampled_actions
+  int gap_samples = 10;              // resampled next states behind the dynamics gap u(s,a)
+  std::string dynamics_ratio = "learned";  // learned | one (ablation: no dynamics correction)
+  bool backup_entropy = false;  // -alpha log pi(a'|s') in the Bellman target (H2O code: off)
+  double input_noise = 0.1;     // discriminator input noise std
   std::vector<int> disc_hidden = {256, 256};
   double disc_lr = 3e-4;
-  int disc_steps_per_round = 100;
+  int disc_steps_per_update = 1;  // discriminator steps per H2O update index (0: never trained)
   double ratio_min = 1e-5;
   double ratio_max = 1.0;
 };
@@ -89,8 +106,11 @@ struct Config {
   double reference_return = 0.0;  // J*; regret.reference_return
   int checkpoint_every = 1;
   int collect_steps = 10000;              // collect.steps: dataset size for `mfhrl collect`
-  std::string collect_policy = "random";  // random | sac
-  int collect_sac_steps = 10000;          // SAC training steps of the behaviour policy
+  std::string collect_policy = "random";  // random | medium | medium-replay | expert
+  int collect_sac_steps = 10000;          // SAC steps of the behaviour policy (medium: at most)
+  double collect_medium_return = 3000.0;  // medium: stop SAC once its eval return reaches this
+  int collect_eval_every = 5000;          // SAC steps between evaluations of the behaviour policy
+  int collect_eval_episodes = 3;          // deterministic episodes per such evaluation
   int reference_sac_steps = 20000;        // SAC training steps for `mfhrl reference`
 
   int num_levels() const { return static_cast<int>(levels.size()); }

@@ -39,4 +39,17 @@ struct Transitions {
   void check_consistent() const;
 };
 
+// The rows of t that do not end in a timeout, in order. D4RL's qlearning_dataset convention: in a
+// D4RL file a timeout row's next observation may belong to the next episode's reset, so no target
+// may bootstrap from it.
+Transitions drop_timeouts(const Transitions& t);
+
+// Per-dimension mean and population standard deviation of t's observations (obs_dim each), with
+// `std_floor` added to every std. Empty t: mean 0, std = std_floor.
+void observation_stats(const Transitions& t, double std_floor, std::vector<float>* mean,
+                       std::vector<float>* std);
+
+// Keeps the last `capacity` rows of t (a FIFO replay buffer that has just been appended to).
+void keep_newest(Transitions& t, std::size_t capacity);
+
 }  // namespace mfhrl

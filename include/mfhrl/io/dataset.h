@@ -9,11 +9,13 @@
 //   /timeouts           (N,)   bool  (read: enum, int8, uint8, float; values must be 0 or 1)
 //   /infos/qpos         (N,9)  f64   optional
 //   /infos/qvel         (N,9)  f64   optional
-//   root attributes: env, level, mfhrl_version (UTF-8 strings; absent in D4RL files: read as "")
+//   root attributes: env, level, mfhrl_version, behaviour (UTF-8 strings; absent in D4RL files:
+//   read as ""), behaviour_return (f64; absent: NaN)
 // Any other key (infos/action_log_probs, metadata/...) is ignored on read.
 #pragma once
 
 #include <cstddef>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -30,6 +32,8 @@ struct Dataset {
   std::vector<double> qvel;  // (N, 9) row-major, or empty when absent
   std::string env_name;
   std::string level_name;
+  std::string behaviour;  // random | medium | medium-replay | expert ("" when unknown)
+  double behaviour_return = std::numeric_limits<double>::quiet_NaN();  // its average return
 };
 
 // Writes ds to path atomically (<path>.tmp.<pid>, then rename). An existing path is refused with an

@@ -26,27 +26,37 @@ class Agent {
   // from *rng (unused and may be null when deterministic).
   void act(const float* obs, float* action, bool deterministic, Rng* rng) const;
 
-  // Every update: critics step on the soft Bellman target r + gamma (1 - terminal) (min_j
-  // Qbar_j(s', a') - alpha log pi(a'|s')) (timeouts bootstrap), then the actor on E[alpha log pi -
-  // min_j Q_j], then log alpha towards entropy -act_dim, then targets move by tau. Noise comes from
-  // the agent's own stream in a fixed order: target a', penalty actions, actor a.
+  // Every update, in the order of the CQL/H2O authors' code: with the networks as they are, the
+  // temperature loss -log alpha (log pi(a|s) - act_dim), the actor loss E[alpha log pi(a|s) -
+  // min_j Q_j(s, a)] and the critic loss (Bellman MSE to r + gamma (1 - terminal) (min_j
+  // Qbar_j(s', a') [- alpha log pi(a'|s') when the backup entropy is on]) plus the conservative
+  // term); then alpha, actor and critic steps; then targets move by tau. Timeouts bootstrap.
+  // Noise comes from the agent's own stream in a fixed order: actor a, target a', penalty actions.
   //
-  // The conservative penalty of critic j over states S (next states S'), N = cql.actions:
-  //   mean_{s in S} logsumexp over 3N actions of [Q_j(s, a) - log mu(a)] - mean_{real} Q_j(s, a)
+  // CQL(H) penalty of critic j (N = cql.actions), over the minibatch's states S and next states S':
+  //   mean_{s in S} logsumexp over 3N actions of [Q_j(s, a) - log mu(a)] - mean_{data} Q_j(s, a)
   // with N actions from U(-1,1)^A (log mu = -A log 2), N from pi(.|s) and N from pi(.|s') (log mu =
   // their log pi), the sampled actions carrying no gradient (CQL(H) with importance sampling).
 
-  // Plain SAC step on minibatch mb.
+  // Plain SAC step on minibatch mb (backup entropy on).
   UpdateStats sac_update(const Transitions& mb);
-  // SAC step plus cql.weight * penalty over the minibatch's own states.
+  // SAC step plus cql.weight * penalty over the minibatch's own states (cql.backup_entropy).
   UpdateStats cql_update(const Transitions& mb);
   // H2O step (DESIGN §4). Critic j minimises mean_real (Q_j - y)^2 + mean_sim w (Q_j - y)^2 +
-  // h2o.penalty * penalty with S = the simulated states and the Q-on-data term on the real rows;
-  // the actor and temperature use real and simulated states. sim_ratio: one w per simulated row.
+  // h2o.penalty * term, with h2o.conservative:
+  //   gap: clamp(logsumexp_{sim rows} [Q_j(s, a) + log omega] - mean_real Q_j, -1000, 1000),
+  //        omega = u / sum(u) (the H2O code's dynamics-gap weighting of simulated Q);
+  //   sampled_actions: the CQL(H) penalty above over the simulated states.
+  // The actor and temperature use real and simulated states. weights: one entry per simulated row.
   UpdateStats h2o_update(const Transitions& real, const Transitions& sim,
-                         const std::vector<float>& sim_ratio);
+                         const SimRowWeights& weights);
+
+  // Inputs of actor and critics become (obs - mean) / std from now on (offline.obs_normalization).
+  // The statistics are part of state() and actor_state(). Sizes must be obs_dim; std entries > 0.
+  void set_obs_normalization(const std::vector<float>& mean, const std::vector<float>& std);
 
   // L(B): mean over rows of w_i * (Bellman error of Q_1 and Q_2, averaged); weights null means 1.
+  // The target follows h2o.backup_entropy (the loss is taken in the online phase).
   // Next actions use a fresh noise stream Rng(seed, kPolicyNoise, index, 1): no state changes.
   double critic_loss(const Transitions& b, const std::vector<float>* weights) const;
 
@@ -67,6 +77,10 @@ class Agent {
   const AgentSpec& spec() const;
 
  private:
+  // The actor's blobs: network, log-std scale and offset, input standardisation.
+  void put_actor(TensorBlobs& out) const;
+  void take_actor(const TensorBlobs& blobs);
+
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

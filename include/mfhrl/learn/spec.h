@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include "mfhrl/core/config.h"
 #include "mfhrl/core/transitions.h"
@@ -28,6 +29,15 @@ struct UpdateStats {
 };
 
 enum class UpdateKind { kSac, kCql, kH2o };
+
+// What H2O knows of each simulated row of a minibatch, from the discriminators of its level:
+// ratio = w = P_real/P_sim(s'|s,a) in [h2o.ratio_min, h2o.ratio_max], and gap = u(s,a) >= 0, the
+// dynamics gap behind the conservative term's omega = u / sum(u). Empty vectors mean w = 1 and
+// uniform omega (a level without a gap, or h2o.dynamics_ratio: one).
+struct SimRowWeights {
+  std::vector<float> ratio;  // (n_sim) or empty
+  std::vector<float> gap;    // (n_sim) or empty
+};
 
 // The learner part of a run configuration.
 AgentSpec agent_spec(const Config& config);
