@@ -20,6 +20,10 @@ void print_dataset(const std::string& path) {
       "  return per episode: mean %.2f, min %.2f, max %.2f\n  D4RL normalized score %.2f\n",
       path.c_str(), ds.env_name.c_str(), ds.level_name.c_str(), s.transitions, s.episodes,
       s.partial_episodes, s.return_mean, s.return_min, s.return_max, s.normalized_score);
+  if (!ds.behaviour.empty()) {
+    std::printf("  behaviour policy '%s', its average return %.2f\n", ds.behaviour.c_str(),
+                ds.behaviour_return);
+  }
 }
 
 void print_run(const std::string& path, const Comm& comm) {

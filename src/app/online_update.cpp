@@ -23,8 +23,9 @@ Transitions uniform_rows(const Transitions& from, std::size_t batch, Rng& rng) {
 void OnlineLoop::hybrid_update() {
   const int K = c_.num_levels();
   const std::size_t half = static_cast<std::size_t>(c_.network.batch_size / 2);
-  const std::size_t disc_batch = static_cast<std::size_t>(c_.network.batch_size);
-  const bool learned = c_.h2o.dynamics_ratio == "learned";
+  const std::size_t batch = static_cast<std::size_t>(c_.network.batch_size);  // H2O: 2 x half
+  const bool cql_only = c_.online.update == "cql";
+  const bool learned = !cql_only && c_.h2o.dynamics_ratio == "learned";
   // Updates in chunks with an interrupt poll before each chunk; every rank polls equally often.
   const int chunk = 8;
   const Block& own = policies_.block();
@@ -38,12 +39,16 @@ void OnlineLoop::hybrid_update() {
         Rng& rng = state_.disc_rngs[static_cast<std::size_t>(k)];
         learn::Discriminator& d = state_.discs[static_cast<std::size_t>(k)];
         for (int s = 0; s < c_.h2o.disc_steps_per_update; ++s) {
-          const Transitions real = uniform_rows(offline_, disc_batch, rng);
-          d.train_step(real, uniform_rows(buf, disc_batch, rng));
+          const Transitions real = uniform_rows(offline_, batch, rng);
+          d.train_step(real, uniform_rows(buf, batch, rng));
         }
       }
       for (int l = own.begin; l < own.end; ++l) {
         Rng& rng = state_.policy_rngs[static_cast<std::size_t>(l - own.begin)];
+        if (cql_only) {
+          policies_.agent(l).cql_update(policies_.sample_offline(l, batch, rng));
+          continue;
+        }
         const Transitions real = policies_.sample_offline(l, half, rng);
         std::vector<int> level_of;
         const Transitions sim = sample_simulated(half, rng, &level_of);

@@ -202,6 +202,7 @@ std::string to_yaml(const Config& c) {
   n["online"]["envs"] = c.online.envs;
   n["online"]["rollout"] = c.online.rollout;
   n["online"]["buffer_capacity"] = c.online.buffer_capacity;
+  n["online"]["update"] = c.online.update;
   n["network"]["hidden"] = flow(c.network.hidden);
   n["network"]["actor_lr"] = c.network.actor_lr;
   n["network"]["critic_lr"] = c.network.critic_lr;

@@ -127,6 +127,8 @@ Config config_from_yaml(const YAML::Node& root, const std::string& source) {
           "thompson or map");
   c.online.buffer_capacity =
       static_cast<int>(on.integer("buffer_capacity", c.online.buffer_capacity));
+  c.online.update = on.text("update", c.online.update);
+  require(on, "update", c.online.update == "h2o" || c.online.update == "cql", "h2o or cql");
   on.finish();
 
   Fields net(top.child("network"), "network", source);

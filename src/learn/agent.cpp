@@ -368,22 +368,35 @@ TensorBlobs Agent::actor_state() const {
   return out;
 }
 
+namespace {
+// The actor's tensors beside its network, by blob name.
+std::vector<std::pair<const char*, torch::Tensor>> actor_extras(const torch::Tensor& scale,
+                                                                const torch::Tensor& offset,
+                                                                const torch::Tensor& mean,
+                                                                const torch::Tensor& std) {
+  return {{"actor/log_std_scale", scale},
+          {"actor/log_std_offset", offset},
+          {"actor/obs_mean", mean},
+          {"actor/obs_std", std}};
+}
+}  // namespace
+
 void Agent::put_actor(TensorBlobs& out) const {
   const auto& im = *impl_;
   put_module(out, "actor", im.actor);
-  put_tensor(out, "actor/log_std_scale", im.log_std_scale);
-  put_tensor(out, "actor/log_std_offset", im.log_std_offset);
-  put_tensor(out, "actor/obs_mean", im.obs_mean);
-  put_tensor(out, "actor/obs_std", im.obs_std);
+  for (const auto& [name, t] :
+       actor_extras(im.log_std_scale, im.log_std_offset, im.obs_mean, im.obs_std)) {
+    put_tensor(out, name, t);
+  }
 }
 
 void Agent::take_actor(const TensorBlobs& blobs) {
   auto& im = *impl_;
   take_module(blobs, "actor", im.actor);
-  take_tensor(blobs, "actor/log_std_scale", im.log_std_scale);
-  take_tensor(blobs, "actor/log_std_offset", im.log_std_offset);
-  take_tensor(blobs, "actor/obs_mean", im.obs_mean);
-  take_tensor(blobs, "actor/obs_std", im.obs_std);
+  for (const auto& [name, t] :
+       actor_extras(im.log_std_scale, im.log_std_offset, im.obs_mean, im.obs_std)) {
+    take_tensor(blobs, name, t);  // t shares storage with the agent's tensor
+  }
 }
 
 void Agent::load_actor_state(const TensorBlobs& blobs) {

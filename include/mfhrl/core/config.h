@@ -58,6 +58,7 @@ struct OnlineConfig {
   int envs = 4;                      // environment instances a batch is split over
   std::string rollout = "thompson";  // thompson | map
   int buffer_capacity = 1000000;     // rows of each level's FIFO replay buffer
+  std::string update = "h2o";        // h2o | cql (ablation: the offline data alone, sim unused)
 };
 
 struct CqlConfig {
