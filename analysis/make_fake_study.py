@@ -10,6 +10,8 @@ igm/10, 12 for igm/20, 2 for fixed:3/10, 4 for fixed:3/20.
 Run (strategy, budget, seed) reaches final test return F = base + 10*seed + budget (base 1000
 for igm, 900 for fixed:3) along J_r = F*r/R; J* = 2000, so regret_r = 2000 - J_r, final cumulative
 regret = 2000*R - F*(R+1)/2 and normalized score = 100*J_r/2000.
+The last round evaluates every policy (policy_returns): under igm the MAP policy has the best
+return (Spearman of posterior and return 3/sqrt(15)), under fixed:3 the worst (-3/sqrt(15)).
 Deliberately broken: fixed:3 budget 20 seed 2 is missing; igm budget 10 seed 1 is unfinished
 (finished = 0 after 3 rounds).
 """
@@ -74,6 +76,16 @@ def trace_columns(strategy, budget, seed):
     regret = J_STAR - ret
     K = len(LEVEL_COSTS)
     ig = np.tile(0.1 * np.arange(1, K + 1), (R, 1))
+    deployed = (r % POLICIES).astype(np.int32)
+    # Only the last round evaluates every policy: the MAP (posterior 0.7, the rest 0.1) has
+    # the best return under igm and the worst under fixed:3; the others F - 100 (1 + l).
+    k = int(deployed[-1])
+    posterior = np.full((R, POLICIES), 1.0 / POLICIES)
+    posterior[-1] = 0.1
+    posterior[-1, k] = 0.7
+    returns = np.full((R, POLICIES), np.nan)
+    returns[-1] = F - 100.0 * (1 + np.arange(POLICIES))
+    returns[-1, k] = F if strategy == "igm" else F - 100.0 * (POLICIES + 1)
     return {
         "round": r.astype(np.int64),
         "level": levels,
@@ -89,8 +101,9 @@ def trace_columns(strategy, budget, seed):
         "wall_seconds": 0.1 * r,
         "information_gain": ig,
         "ig_per_cost": ig / (np.array(LEVEL_COSTS) * TRANSITIONS),
-        "posterior": np.full((R, POLICIES), 1.0 / POLICIES),
-        "deployed_policy": (r % POLICIES).astype(np.int32),
+        "posterior": posterior,
+        "policy_returns": returns,
+        "deployed_policy": deployed,
         "rollout_policy": ((r + 1) % POLICIES).astype(np.int32),
     }
 

@@ -13,6 +13,11 @@ how many seeds it averages (n of n_expected). Writes into STUDY_DIR/report/:
       first to the smallest last budget_spent, 101 points: no extrapolation), band = 95%
       percentile bootstrap of the mean over seeds (2000 resamples, numpy default_rng(0))
   levels.{png,pdf}            fraction of rounds spent at each level, per strategy
+  posterior_vs_return.{png,pdf}  (runs whose trace has policy_returns) posterior probability
+      against true real-system return of every policy, in the last round that evaluated them all,
+      one panel per strategy; summary.md then also has, per strategy x budget, the mean Spearman
+      rank correlation of posterior and return, and in how many runs the MAP policy is the best
+      and is above the median of the L policies
   summary.csv, summary.md     per strategy x budget: final return, normalized score, cumulative
       regret as mean and 95% CI half-width (Student t over seeds: exact for a few seeds and
       checkable by hand; empty for n = 1), n, n_expected, excluded runs
@@ -190,14 +195,93 @@ def plot_levels(counts, out_dir):
     plt.close(fig)
 
 
+def average_ranks(x):
+    """Ranks 1..n with ties given their average rank (as core/ranking.cpp)."""
+    x = np.asarray(x, dtype=float)
+    order = np.argsort(x, kind="stable")
+    ranks = np.empty(len(x))
+    i = 0
+    while i < len(x):
+        j = i
+        while j + 1 < len(x) and x[order[j + 1]] == x[order[i]]:
+            j += 1
+        ranks[order[i:j + 1]] = 0.5 * (i + j) + 1.0
+        i = j + 1
+    return ranks
+
+
+def spearman(x, y):
+    """Spearman's rho of x and y; nan when either is constant."""
+    rx, ry = average_ranks(x), average_ranks(y)
+    rx, ry = rx - rx.mean(), ry - ry.mean()
+    d = math.sqrt((rx * rx).sum() * (ry * ry).sum())
+    return float((rx * ry).sum() / d) if d > 0 else math.nan
+
+
+def mechanism(tr):
+    """(posterior, returns, MAP) of the last round that evaluated every policy, or None."""
+    if "policy_returns" not in tr:
+        return None
+    ret = np.asarray(tr["policy_returns"], dtype=float)
+    if ret.ndim != 2 or ret.shape[1] < 2:
+        return None
+    rows = np.nonzero(np.all(np.isfinite(ret), axis=1))[0]
+    if len(rows) == 0:
+        return None
+    r = rows[-1]
+    return tr["posterior"][r], ret[r], int(tr["deployed_policy"][r])
+
+
+def mechanism_table(st, runs):
+    """Per strategy x budget: runs with all-policy returns, mean rho, MAP best / above median."""
+    out = []
+    for strategy in st["strategies"]:
+        for budget in st["budgets"]:
+            ms = [m for m in map(mechanism, runs[(strategy, budget)].values()) if m is not None]
+            if not ms:
+                continue
+            rhos = [spearman(p, r) for p, r, _ in ms]
+            rhos = [x for x in rhos if not math.isnan(x)]
+            best = sum(r[k] >= r.max() for _, r, k in ms)
+            above = sum(r[k] > np.median(r) for _, r, k in ms)
+            out.append((strategy, budget, len(ms), float(np.mean(rhos)) if rhos else math.nan,
+                        best, above))
+    return out
+
+
+def plot_mechanism(st, runs, out_dir):
+    """Posterior against true return per policy, one panel per strategy, one colour per run."""
+    import matplotlib.pyplot as plt
+
+    panels = [(s, [(b, seed, m) for b in st["budgets"] for seed, tr in runs[(s, b)].items()
+                   for m in [mechanism(tr)] if m is not None]) for s in st["strategies"]]
+    panels = [(s, pts) for s, pts in panels if pts]
+    if not panels:
+        return False
+    fig, axes = plt.subplots(1, len(panels), figsize=(3.6 * len(panels), 3.4), squeeze=False)
+    for ax, (strategy, pts) in zip(axes[0], panels):
+        for i, (b, seed, (post, ret, k)) in enumerate(pts):
+            color = plt.cm.tab10(i % 10)
+            ax.scatter(post, ret, s=14, color=color)
+            ax.scatter([post[k]], [ret[k]], s=60, facecolors="none", edgecolors=color)
+        ax.set_title(strategy, fontsize="medium")
+        ax.set_xlabel("posterior probability (circled: MAP)")
+    axes[0][0].set_ylabel("true return on the real system")
+    fig.tight_layout()
+    for ext in ("png", "pdf"):
+        fig.savefig(os.path.join(out_dir, f"posterior_vs_return.{ext}"), dpi=120)
+    plt.close(fig)
+    return True
+
+
 def _fmt(m, h):
     if math.isnan(m):
         return "–"
     return f"{m:.2f}" if math.isnan(h) else f"{m:.2f} ± {h:.2f}"
 
 
-def write_markdown(st, table, counts, problems, path):
-    """summary.md: table, level counts and every run that was not used."""
+def write_markdown(st, table, counts, problems, path, mech=()):
+    """summary.md: table, level counts, the posterior's ranking and every run not used."""
     lines = [f"# Study `{st['name']}`", "",
              "Final values: mean ± 95% CI half-width (Student t over seeds); n of n_expected "
              "seeds used.", "",
@@ -213,6 +297,15 @@ def write_markdown(st, table, counts, problems, path):
               " |", "|---|" + "---|" * len(next(iter(counts.values())))]
     for s, c in counts.items():
         lines.append(f"| {s} | " + " | ".join(str(x) for x in c) + " |")
+    if mech:
+        lines += ["", "## Does the posterior point at the best policy?", "",
+                  "Last round that evaluated every policy on the real system (eval.all_every).",
+                  "", "| strategy | budget | runs | mean Spearman(posterior, return) | "
+                  "MAP is the best | MAP above the median |", "|---|---|---|---|---|---|"]
+        for s, b, n, rho, best, above in mech:
+            lines.append(f"| {s} | {study_plan.format_budget(b)} | {n} | "
+                         f"{'–' if math.isnan(rho) else f'{rho:.2f}'} | {best}/{n} | "
+                         f"{above}/{n} |")
     lines += ["", "## Runs not used", ""]
     if problems:
         lines += [f"- `{os.path.relpath(p, os.path.dirname(os.path.dirname(p)))}` "
@@ -257,7 +350,10 @@ def main(argv):
     plot_levels(counts, out)
     table = summary_table(st, runs, problems)
     table.to_csv(os.path.join(out, "summary.csv"), index=False, float_format="%.6g")
-    write_markdown(st, table, counts, problems, os.path.join(out, "summary.md"))
+    mech = mechanism_table(st, runs)
+    if mech:
+        plot_mechanism(st, runs, out)
+    write_markdown(st, table, counts, problems, os.path.join(out, "summary.md"), mech)
     print(f"report: {usable} of {usable + len(problems)} runs used; wrote {out}")
     return 3 if strict and problems else 0
 

@@ -102,6 +102,8 @@ int bench_main(const Comm& comm) {
     row.information_gain.assign(K, 0.1);
     row.ig_per_cost.assign(K, 0.01);
     row.posterior.assign(c.offline.policies, 1.0 / c.offline.policies);
+    row.policy_losses.assign(c.offline.policies, 1.0);
+    row.policy_returns.assign(c.offline.policies, 0.0);
     trace.push_back(row);
   }
   const io::RunFileMeta meta = app::run_file_meta(c);

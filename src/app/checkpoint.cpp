@@ -238,6 +238,7 @@ Checkpoint capture_checkpoint(const Config& c, const RunState& s, const PolicySe
   TensorBlobs& sh = ck.shared;
   sh.push_back(i64_scalar("round", s.round));
   sh.push_back(f64_scalar("budget_spent", s.budget.spent));
+  sh.push_back(f64_scalar("posterior_eta", s.eta));
   sh.push_back(f64_vector("posterior", s.posterior));
   sh.push_back(f64_vector("spent_per_level", s.spent_per_level));
   sh.push_back(f64_vector("level_cost", level_cost));
@@ -312,6 +313,7 @@ void restore_checkpoint(const Config& c, const TensorBlobs& blobs, RunState& s, 
   const int K = c.num_levels(), L = c.offline.policies;
   s.round = r.i64("round");
   s.budget.spent = r.f64("budget_spent");
+  s.eta = r.f64("posterior_eta");
   s.posterior = r.values<double>("posterior", DType::kF64, {L});
   s.spent_per_level = r.values<double>("spent_per_level", DType::kF64, {K});
   const auto regret = r.values<double>("regret", DType::kF64, {2});

@@ -1,4 +1,5 @@
 // `mfhrl info FILE`: summarize a dataset or a run (or pretrained-policies) file.
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <iostream>
@@ -6,6 +7,7 @@
 
 #include "commands.h"
 #include "mfhrl/core/error.h"
+#include "mfhrl/core/ranking.h"
 #include "mfhrl/io/h5file.h"
 #include "mfhrl/io/run_file.h"
 
@@ -23,6 +25,40 @@ void print_dataset(const std::string& path) {
   if (!ds.behaviour.empty()) {
     std::printf("  behaviour policy '%s', its average return %.2f\n", ds.behaviour.c_str(),
                 ds.behaviour_return);
+  }
+}
+
+// "[a b c]" with one decimal per entry (digits after the point).
+std::string bracketed(const std::vector<double>& v, int digits) {
+  std::string out = "[";
+  char buf[64];
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    std::snprintf(buf, sizeof buf, "%s%.*f", i ? " " : "", digits, v[i]);
+    out += buf;
+  }
+  return out + "]";
+}
+
+// Does the posterior point at the best policy? From the last round that evaluated every policy.
+void print_mechanism(const std::vector<TraceRow>& trace) {
+  for (auto it = trace.rbegin(); it != trace.rend(); ++it) {
+    const std::vector<double>& ret = it->policy_returns;
+    if (ret.empty() || !std::isfinite(ret[0])) continue;
+    std::printf("  every policy on the real system (round %lld):\n    returns   %s\n",
+                static_cast<long long>(it->round), bracketed(ret, 1).c_str());
+    std::printf("    posterior %s\n", bracketed(it->posterior, 3).c_str());
+    if (ret.size() < 2) return;
+    const double rho = spearman_correlation(it->posterior, ret);
+    const int best = argmax_index(ret);
+    char rho_text[64];
+    std::snprintf(rho_text, sizeof rho_text, "%.3f", rho);
+    std::printf("    rank correlation (Spearman) of posterior and return: %s\n",
+                std::isnan(rho) ? "undefined (a flat posterior or equal returns)" : rho_text);
+    std::printf("    MAP policy %d (return %.1f) %s policy %d (return %.1f)\n", it->deployed_policy,
+                ret[static_cast<std::size_t>(it->deployed_policy)],
+                is_best(ret, it->deployed_policy) ? "is the best:" : "is not the best:", best,
+                ret[static_cast<std::size_t>(best)]);
+    return;
   }
 }
 
@@ -64,6 +100,7 @@ void print_run(const std::string& path, const Comm& comm) {
       "  regret %.2f, cumulative %.2f, cost-weighted %.2f\n",
       last.budget_spent, last.eval_return_mean, last.eval_return_std, last.normalized_score,
       last.regret, last.cumulative_regret, last.cost_weighted_regret);
+  print_mechanism(trace);
 }
 
 }  // namespace

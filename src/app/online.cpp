@@ -1,11 +1,16 @@
 #include "online.h"
 
+#include <algorithm>
+#include <cstdio>
 #include <cstring>
+#include <limits>
 
 #include "mfhrl/core/error.h"
 #include "mfhrl/core/information_gain.h"
+#include "mfhrl/core/log.h"
 #include "mfhrl/core/partition.h"
 #include "mfhrl/core/posterior.h"
+#include "mfhrl/core/ranking.h"
 #include "mfhrl/core/regret.h"
 #include "mfhrl/core/serialize.h"
 #include "mfhrl/learn/spec.h"
@@ -24,6 +29,7 @@ OnlineLoop::OnlineLoop(const Config& c, const Comm& comm, const Levels& levels,
       scratch_(learn::agent_spec(c), c.seed, 0) {
   const int K = c.num_levels();
   state_.budget.total = c.budget_total;
+  state_.eta = c.posterior.eta;
   state_.posterior = uniform_prior(c.offline.policies);
   state_.spent_per_level.assign(static_cast<std::size_t>(K), 0.0);
   state_.buffers.resize(static_cast<std::size_t>(K));
@@ -57,11 +63,16 @@ TraceRow OnlineLoop::round() {
   row.cost =
       state_.budget.charge(levels_.cost[static_cast<std::size_t>(k)], c_.online.batch_transitions);
   state_.spent_per_level[static_cast<std::size_t>(k)] += row.cost;
-  update_posterior(k, batch);
+  row.policy_losses = update_posterior(k, batch);
   remember(k, std::move(batch));
   hybrid_update();
   row.deployed_policy = map_policy(state_.posterior);
   const std::vector<double> returns = evaluate_deployed(row.deployed_policy);
+  const bool all_due =
+      state_.budget.exhausted() || (c_.eval_all_every > 0 && state_.round % c_.eval_all_every == 0);
+  row.policy_returns = all_due ? evaluate_all()
+                               : std::vector<double>(static_cast<std::size_t>(c_.offline.policies),
+                                                     std::numeric_limits<double>::quiet_NaN());
 
   row.level = k + 1;
   row.budget_spent = state_.budget.spent;
@@ -84,13 +95,7 @@ std::vector<double> OnlineLoop::information_gains() {
   LevelLossHistory local(static_cast<std::size_t>(K));
   for (int k = 0; k < K; ++k) {
     for (const Transitions& b : state_.history[static_cast<std::size_t>(k)]) {
-      std::vector<double> losses(static_cast<std::size_t>(L), 0.0);
-      const std::vector<float> w = ratios(k, b);
-      for (int l = own.begin; l < own.end; ++l) {
-        losses[static_cast<std::size_t>(l)] =
-            policies_.agent(l).critic_loss(b, w.empty() ? nullptr : &w);
-      }
-      local[static_cast<std::size_t>(k)].push_back(std::move(losses));
+      local[static_cast<std::size_t>(k)].push_back(local_losses(b, ratios(k, b)));
     }
   }
   IgLossMatrix m = pack_ig_losses(local, L, M, own.begin, own.end);
@@ -101,7 +106,7 @@ std::vector<double> OnlineLoop::information_gains() {
   for (const auto& level : all) {
     for (const auto& losses : level) check_finite_losses(losses, state_.round);
   }
-  return information_gain(state_.posterior, all, c_.posterior_eta);
+  return information_gain(state_.posterior, all, state_.eta);
 }
 
 // Step 2: the strategy's level; rank 0's choice is broadcast and every rank checks its own.
@@ -145,17 +150,67 @@ Transitions OnlineLoop::collect(int level, int policy) {
   return deserialize_transitions(comm_.allgatherv(bytes));
 }
 
-// Step 4: p_r ∝ p_{r-1} exp(-eta L(B)), L from each owner, summed over ranks.
-void OnlineLoop::update_posterior(int level, const Transitions& batch) {
+std::vector<double> OnlineLoop::local_losses(const Transitions& batch,
+                                             const std::vector<float>& w) const {
   std::vector<double> losses(static_cast<std::size_t>(c_.offline.policies), 0.0);
-  const std::vector<float> w = ratios(level, batch);
+  const bool value = c_.posterior.loss == "value";
   for (int l = policies_.block().begin; l < policies_.block().end; ++l) {
+    const learn::Agent& a = policies_.agent(l);
     losses[static_cast<std::size_t>(l)] =
-        policies_.agent(l).critic_loss(batch, w.empty() ? nullptr : &w);
+        value ? -a.value_estimate(batch) : a.critic_loss(batch, w.empty() ? nullptr : &w);
   }
+  return losses;
+}
+
+std::vector<double> OnlineLoop::policy_losses(int level, const Transitions& batch) const {
+  std::vector<double> losses = local_losses(batch, ratios(level, batch));
   comm_.allreduce_sum(losses);
   check_finite_losses(losses, state_.round);
-  state_.posterior = posterior_update(state_.posterior, losses, c_.posterior_eta);
+  return losses;
+}
+
+// Step 4: p_r ∝ p_{r-1} exp(-eta L(B)), L from each owner, summed over ranks.
+std::vector<double> OnlineLoop::update_posterior(int level, const Transitions& batch) {
+  std::vector<double> losses = policy_losses(level, batch);
+  state_.posterior = posterior_update(state_.posterior, losses, state_.eta);
+  return losses;
+}
+
+void OnlineLoop::calibrate_eta() {
+  if (!c_.posterior.eta_auto) {
+    state_.eta = c_.posterior.eta;
+    return;
+  }
+  const int L = c_.offline.policies, batches = 8;
+  if (L < 2) {
+    state_.eta = c_.posterior.eta;
+    log::info("posterior: eta auto needs L >= 2 policies; using posterior.eta " +
+              std::to_string(state_.eta));
+    return;
+  }
+  const auto n = std::min(static_cast<std::size_t>(c_.online.batch_transitions), offline_.size());
+  std::vector<std::vector<double>> losses;
+  for (int b = 0; b < batches; ++b) {
+    Rng rng(c_.seed, Stream::kCalibration, static_cast<std::uint64_t>(b));
+    std::vector<std::size_t> idx(n);
+    for (auto& j : idx) {
+      j = std::min(static_cast<std::size_t>(rng.uniform() * static_cast<double>(offline_.size())),
+                   offline_.size() - 1);
+    }
+    std::vector<double> l = local_losses(offline_.gather(idx), {});
+    comm_.allreduce_sum(l);
+    check_finite_losses(l, 0);
+    losses.push_back(std::move(l));
+  }
+  const double eta = eta_from_loss_spread(losses, c_.posterior.step);
+  state_.eta = eta > 0.0 ? eta : c_.posterior.eta;
+  char buf[256];
+  std::snprintf(buf, sizeof buf,
+                "posterior: eta auto = %.6g (%s statistic on %d batches of %zu offline rows: one "
+                "batch moves the log-weights apart by %.3g nats)%s",
+                state_.eta, c_.posterior.loss.c_str(), batches, n, c_.posterior.step,
+                eta > 0.0 ? "" : "; the policies were indistinguishable, posterior.eta used");
+  log::info(buf);
 }
 
 void OnlineLoop::remember(int level, Transitions batch) {
@@ -181,6 +236,18 @@ std::vector<double> OnlineLoop::evaluate_deployed(int policy) {
   }
   comm_.allreduce_sum(returns);
   return returns;
+}
+
+std::vector<double> OnlineLoop::evaluate_all() {
+  std::vector<double> mean(static_cast<std::size_t>(c_.offline.policies), 0.0);
+  for (int l = policies_.block().begin; l < policies_.block().end; ++l) {
+    const std::vector<double> r = evaluate(levels_.real, c_.seed, c_.eval_episodes,
+                                           greedy_policy(policies_.agent(l)), c_.episode_steps, 0);
+    double sd = 0.0;
+    mean_std(r, &mean[static_cast<std::size_t>(l)], &sd);
+  }
+  comm_.allreduce_sum(mean);
+  return mean;
 }
 
 bool OnlineLoop::has_gap(int k) const {

@@ -22,6 +22,7 @@ namespace mfhrl::app {
 struct RunState {
   std::int64_t round = 0;
   Budget budget;
+  double eta = 1.0;                     // the posterior's learning rate (posterior.eta or auto)
   std::vector<double> posterior;        // (L) p_r
   std::vector<double> spent_per_level;  // (K)
   RegretAccumulator regret;
@@ -44,6 +45,10 @@ class OnlineLoop {
              PolicySet& policies);
 
   bool done() const { return state_.budget.exhausted(); }
+  // posterior.eta: auto: eta from the policies' statistic on online-sized batches of the offline
+  // data (core eta_from_loss_spread); otherwise the configured eta. Call once the policies are
+  // trained or loaded, before the first round. Collective.
+  void calibrate_eta();
   // One round: select -> collect -> posterior -> update -> evaluate -> record. Collective.
   TraceRow round();
   const RunState& state() const { return state_; }
@@ -58,10 +63,16 @@ class OnlineLoop {
   int select(const std::vector<double>& ig, Selection* sel);
   int rollout_policy();
   Transitions collect(int level, int policy);
-  void update_posterior(int level, const Transitions& batch);
+  // L_l(B) of every policy (posterior.loss), each computed by its owner and summed. Collective.
+  std::vector<double> policy_losses(int level, const Transitions& batch) const;
+  // This rank's policies' statistic on batch (the rest zero), w the batch's dynamics ratios.
+  std::vector<double> local_losses(const Transitions& batch, const std::vector<float>& w) const;
+  std::vector<double> update_posterior(int level, const Transitions& batch);
   void remember(int level, Transitions batch);
   void hybrid_update();
   std::vector<double> evaluate_deployed(int policy);
+  // Mean real-system return of every policy (eval.episodes each, by its owner). Collective.
+  std::vector<double> evaluate_all();
 
   // True when level k has a dynamics gap to the real system (so a discriminator and ratios).
   bool has_gap(int k) const;

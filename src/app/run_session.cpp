@@ -17,6 +17,8 @@
 #include "mfhrl/config/load.h"
 #include "mfhrl/core/error.h"
 #include "mfhrl/core/log.h"
+#include "mfhrl/core/posterior.h"
+#include "mfhrl/core/ranking.h"
 #include "mfhrl/dist/mpi_comm.h"
 #include "mfhrl/io/dataset.h"
 #include "mfhrl/io/run_file.h"
@@ -40,13 +42,14 @@ std::string format_round(const Config& c, const TraceRow& row, double elapsed,
   const double left = c.budget_total - row.budget_spent;
   const double now_spent = row.budget_spent - spent_before;
   const double eta = now_spent > 0 ? elapsed / now_spent * left : 0.0;
-  std::snprintf(buf, sizeof buf,
-                "round %3lld | level %d (%s) | IG [%s] | budget %.1f/%.1f (%.1f left) | return "
-                "%.1f ± %.1f | regret %.1f | %.0f s elapsed, ~%.0f s left",
-                static_cast<long long>(row.round), row.level,
-                c.levels[static_cast<std::size_t>(row.level - 1)].name.c_str(), ig.c_str(),
-                row.budget_spent, c.budget_total, left, row.eval_return_mean, row.eval_return_std,
-                row.regret, elapsed, eta);
+  std::snprintf(
+      buf, sizeof buf,
+      "round %3lld | level %d (%s) | IG [%s] | H(p) %.3f | budget %.1f/%.1f (%.1f left) | return "
+      "%.1f ± %.1f | regret %.1f | %.0f s elapsed, ~%.0f s left",
+      static_cast<long long>(row.round), row.level,
+      c.levels[static_cast<std::size_t>(row.level - 1)].name.c_str(), ig.c_str(),
+      entropy_nats(row.posterior), row.budget_spent, c.budget_total, left, row.eval_return_mean,
+      row.eval_return_std, row.regret, elapsed, eta);
   std::string line = buf;
   if (!launched_under_mpi() && isatty(STDOUT_FILENO)) {
     const int width = 20;
@@ -55,6 +58,26 @@ std::string format_round(const Config& c, const TraceRow& row, double elapsed,
             std::string(static_cast<std::size_t>(width - filled), '.') + "]";
   }
   return line;
+}
+
+// For a round that evaluated every policy: their returns and whether the posterior ranks them.
+std::string format_all_returns(const TraceRow& row) {
+  std::string out = "  every policy on the real system: returns [";
+  char buf[64];
+  for (std::size_t l = 0; l < row.policy_returns.size(); ++l) {
+    std::snprintf(buf, sizeof buf, "%s%.1f", l ? " " : "", row.policy_returns[l]);
+    out += buf;
+  }
+  out += "]";
+  if (row.policy_returns.size() >= 2) {
+    const double rho = spearman_correlation(row.posterior, row.policy_returns);
+    std::snprintf(
+        buf, sizeof buf, " | Spearman(posterior, return) %.2f | MAP %d %s", rho,
+        row.deployed_policy,
+        is_best(row.policy_returns, row.deployed_policy) ? "is the best" : "is not the best");
+    out += buf;
+  }
+  return out;
 }
 
 // Test hooks (environment variables, read once): MFHRL_FAULT_RANK=r fails rank r in round 1;
@@ -91,6 +114,7 @@ class Session {
     } else {
       policies_.pretrain(c_, levels_.real);
     }
+    loop_.calibrate_eta();
     snap_ = capture();
     write_checkpoint_file(snap_);
   }
@@ -145,6 +169,9 @@ class Session {
       row.wall_seconds = wall_offset + now_seconds() - t0;
       rows_.push_back(row);
       log::info(format_round(c_, row, now_seconds() - t0, spent_before));
+      if (!row.policy_returns.empty() && std::isfinite(row.policy_returns[0])) {
+        log::info(format_all_returns(row));
+      }
       snap_ = capture();
       if (row.round == signal_after && comm_.rank() == 0) std::raise(SIGTERM);
       // A checkpoint (or the final file) rewrites the whole file with this row; only rounds in

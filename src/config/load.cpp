@@ -229,8 +229,16 @@ std::string to_yaml(const Config& c) {
   n["igm"]["history"] = c.igm.history;
   n["igm"]["threshold_scale"] = c.igm.threshold_scale;
   n["igm"]["threshold_budget"] = c.igm.threshold_budget;
-  n["posterior"]["eta"] = c.posterior_eta;
+  n["igm"]["threshold"] = c.igm.threshold;
+  if (c.posterior.eta_auto) {
+    n["posterior"]["eta"] = "auto";
+  } else {
+    n["posterior"]["eta"] = c.posterior.eta;
+  }
+  n["posterior"]["step"] = c.posterior.step;
+  n["posterior"]["loss"] = c.posterior.loss;
   n["eval"]["episodes"] = c.eval_episodes;
+  n["eval"]["all_every"] = c.eval_all_every;
   n["regret"]["reference_return"] = c.reference_return;
   n["checkpoint"]["every"] = c.checkpoint_every;
   n["collect"]["steps"] = c.collect_steps;

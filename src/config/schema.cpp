@@ -199,6 +199,9 @@ Config config_from_yaml(const YAML::Node& root, const std::string& source) {
   require(igm, "threshold_budget",
           c.igm.threshold_budget == "remaining" || c.igm.threshold_budget == "spent",
           "remaining or spent");
+  c.igm.threshold = igm.text("threshold", c.igm.threshold);
+  require(igm, "threshold", c.igm.threshold == "entropy_rate" || c.igm.threshold == "paper",
+          "entropy_rate or paper");
   igm.finish();
   // The history is the tail of the buffer, so the buffer must hold M batches; 20M rows are 3.3 GB.
   const long long min_capacity = static_cast<long long>(c.igm.history) * c.online.batch_transitions;
@@ -211,13 +214,28 @@ Config config_from_yaml(const YAML::Node& root, const std::string& source) {
   }
 
   Fields post(top.child("posterior"), "posterior", source);
-  c.posterior_eta = post.number("eta", c.posterior_eta);
-  require(post, "eta", c.posterior_eta > 0, "a learning rate eta > 0");
+  if (post.has("eta") && post.node()["eta"].IsScalar() && post.node()["eta"].Scalar() == "auto") {
+    post.text("eta", "auto");
+    c.posterior.eta_auto = true;
+  } else {
+    c.posterior.eta_auto = false;
+    c.posterior.eta = post.number("eta", c.posterior.eta);
+    require(post, "eta", c.posterior.eta > 0, "auto or a learning rate eta > 0");
+  }
+  c.posterior.step = post.number("step", c.posterior.step);
+  require(post, "step", c.posterior.step > 0 && c.posterior.step <= 100,
+          "a number of nats in (0, 100]");
+  c.posterior.loss = post.text("loss", c.posterior.loss);
+  require(post, "loss", c.posterior.loss == "critic" || c.posterior.loss == "value",
+          "critic or value");
   post.finish();
 
   Fields ev(top.child("eval"), "eval", source);
   c.eval_episodes = static_cast<int>(ev.integer("episodes", c.eval_episodes));
-  require(ev, "episodes", c.eval_episodes >= 1, "an integer >= 1");
+  require(ev, "episodes", c.eval_episodes >= 1 && c.eval_episodes <= 1000,
+          "an integer in [1, 1000]");
+  c.eval_all_every = static_cast<int>(ev.integer("all_every", c.eval_all_every));
+  require(ev, "all_every", c.eval_all_every >= 0, "an integer >= 0 (0: the last round only)");
   ev.finish();
 
   Fields reg(top.child("regret"), "regret", source);

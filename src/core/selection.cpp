@@ -14,6 +14,24 @@ ThresholdBudget parse_threshold_budget(const std::string& text) {
   throw InputError("igm.threshold_budget: got '" + text + "', expected 'remaining' or 'spent'");
 }
 
+ThresholdForm parse_threshold_form(const std::string& text) {
+  if (text == "paper") return ThresholdForm::kPaper;
+  if (text == "entropy_rate") return ThresholdForm::kEntropyRate;
+  throw InputError("igm.threshold: got '" + text + "', expected 'entropy_rate' or 'paper'");
+}
+
+double threshold_beta_entropy_rate(double c_beta, double entropy, double budget_total,
+                                   double budget_spent, ThresholdBudget which) {
+  // The paper's form validates c_beta and gives 0 (c_beta = 0) or +inf (Gamma_r <= 0) alike.
+  const double paper = threshold_beta(c_beta, budget_total, budget_spent, which);
+  if (c_beta == 0.0 || std::isinf(paper)) return paper;
+  MFHRL_CHECK(entropy >= 0.0 && std::isfinite(entropy),
+              "threshold_beta_entropy_rate: entropy " << entropy);
+  const double gamma_r =
+      which == ThresholdBudget::kRemaining ? budget_total - budget_spent : budget_spent;
+  return c_beta * entropy / gamma_r;
+}
+
 double threshold_beta(double c_beta, double budget_total, double budget_spent,
                       ThresholdBudget which) {
   if (!(c_beta >= 0.0) || !std::isfinite(c_beta)) {

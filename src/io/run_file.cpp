@@ -50,6 +50,8 @@ const VecColumn kVecColumns[] = {
     {"information_gain", &TraceRow::information_gain, Width::kLevels},
     {"ig_per_cost", &TraceRow::ig_per_cost, Width::kLevels},
     {"posterior", &TraceRow::posterior, Width::kPolicies},
+    {"policy_losses", &TraceRow::policy_losses, Width::kPolicies},
+    {"policy_returns", &TraceRow::policy_returns, Width::kPolicies},
 };
 
 hsize_t width_of(const VecColumn& c, const RunFileMeta& m) {

@@ -334,6 +334,18 @@ double Agent::critic_loss(const Transitions& b, const std::vector<float>* weight
   return v;
 }
 
+double Agent::value_estimate(const Transitions& b) const {
+  torch::NoGradGuard no_grad;
+  const auto& im = *impl_;
+  MFHRL_CHECK(!b.empty(), "value_estimate: no rows");
+  const Batch t = im.prepared(b);
+  const auto a = torch::tanh(im.actor.ptr()->forward(t.obs).slice(1, 0, im.spec.act_dim));
+  const double v =
+      torch::min(Impl::q(im.q1, t.obs, a), Impl::q(im.q2, t.obs, a)).mean().item<double>();
+  check_finite(v, "value estimate");
+  return v;
+}
+
 double Agent::q_value(const float* obs, const float* act) const {
   torch::NoGradGuard no_grad;
   const auto o =

@@ -186,7 +186,7 @@ PY
   resume)
     # Resume equals uninterrupted (P = 1): stopped by a signal after round 2, by two signals in
     # round 3's update phase, and with checkpoint.every=2 so rows after the checkpoint are redone.
-    more=(online.updates_per_round=20)
+    more=(online.updates_per_round=20 budget.total=200)  # 4 rounds
     "$mfhrl" run "${tiny[@]}" --out "$tmp/straight.h5" "${more[@]}" > /dev/null
     MFHRL_SIGNAL_AFTER_ROUND=2 "$mfhrl" run "${tiny[@]}" --out "$tmp/a.h5" "${more[@]}" > "$tmp/log"
     grep -q "stopped by signal before round 3; the checkpoint of round 2" "$tmp/log"

@@ -54,6 +54,8 @@ void expect_same_row(const TraceRow& a, const TraceRow& b) {
   EXPECT_TRUE(same_bits(a.budget_spent, b.budget_spent));
   EXPECT_TRUE(same_bits(a.information_gain, b.information_gain));
   EXPECT_TRUE(same_bits(a.posterior, b.posterior));
+  EXPECT_TRUE(same_bits(a.policy_losses, b.policy_losses));
+  EXPECT_TRUE(same_bits(a.policy_returns, b.policy_returns));
   EXPECT_TRUE(same_bits(a.eval_return_mean, b.eval_return_mean));
   EXPECT_TRUE(same_bits(a.cumulative_regret, b.cumulative_regret));
   EXPECT_TRUE(same_bits(a.cost_weighted_regret, b.cost_weighted_regret));
@@ -77,8 +79,11 @@ struct Fixture {
 TEST(Checkpoint, RestoredLoopContinuesBitIdentically) {
   learn::init_threads();
   Fixture f;
+  f.c.posterior.eta_auto = true;  // the calibrated eta is part of the state
   PolicySet pa(f.c, f.comm, f.data);
   OnlineLoop a(f.c, f.comm, f.levels, f.data, pa);
+  a.calibrate_eta();
+  EXPECT_NE(a.state().eta, f.c.posterior.eta);
   a.round();
   a.round();
   const Checkpoint ck = capture_checkpoint(f.c, a.state(), pa, f.levels.cost, 11);
@@ -88,6 +93,7 @@ TEST(Checkpoint, RestoredLoopContinuesBitIdentically) {
   PolicySet pb(f.c, f.comm, f.data);
   OnlineLoop b(f.c, f.comm, f.levels, f.data, pb);
   restore_checkpoint(f.c, all_blobs(ck), b.mutable_state(), pb, "ck.h5");
+  EXPECT_EQ(b.state().eta, a.state().eta);
   // The restored state captures to the same bytes...
   const Checkpoint again = capture_checkpoint(f.c, b.state(), pb, f.levels.cost, 11);
   EXPECT_TRUE(same_blobs(ck.shared, again.shared));

@@ -88,6 +88,12 @@ class ReportTest(unittest.TestCase):
         # Rounds per level: igm 2x(4,2,1) + 3x(6,3,3); fixed:3 3x2 + 2x4 at level 3.
         self.assertIn("| igm | 26 | 13 | 11 |", md)
         self.assertIn("| fixed:3 | 0 | 0 | 14 |", md)
+        # Posterior against return (make_fake_study's docstring): rho = +-3/sqrt(15) = +-0.77.
+        self.assertIn("| igm | 20 | 3 | 0.77 | 3/3 | 3/3 |", md)
+        self.assertIn("| igm | 10 | 2 | 0.77 | 2/2 | 2/2 |", md)
+        self.assertIn("| fixed:3 | 10 | 3 | -0.77 | 0/3 | 0/3 |", md)
+        with open(os.path.join(out, "posterior_vs_return.png"), "rb") as f:
+            self.assertEqual(f.read(8), b"\x89PNG\r\n\x1a\n")
 
     def test_report_is_reproducible(self):
         self.assertEqual(run_report(self.study).returncode, 0)
@@ -129,6 +135,24 @@ class HelperTest(unittest.TestCase):
         m, h = report.mean_ci([5.0])
         self.assertEqual(m, 5.0)
         self.assertTrue(math.isnan(h))
+
+    def test_spearman_by_hand(self):
+        self.assertAlmostEqual(report.spearman([1, 2, 3], [10, 30, 20]), 0.5)
+        # x ranks (1, 2.5, 2.5), y ranks (1, 2, 3): 1.5 / sqrt(1.5 * 2).
+        self.assertAlmostEqual(report.spearman([1, 2, 2], [1, 2, 3]), 1.5 / math.sqrt(3))
+        self.assertTrue(math.isnan(report.spearman([1, 1, 1], [1, 2, 3])))
+        np.testing.assert_array_equal(report.average_ranks([10, 20, 20, 5]), [2, 3.5, 3.5, 1])
+
+    def test_mechanism_takes_the_last_fully_evaluated_round(self):
+        nan = math.nan
+        tr = {"policy_returns": np.array([[1.0, 2.0], [3.0, 4.0], [nan, nan]]),
+              "posterior": np.array([[0.5, 0.5], [0.9, 0.1], [0.2, 0.8]]),
+              "deployed_policy": np.array([0, 0, 1])}
+        post, ret, k = report.mechanism(tr)
+        np.testing.assert_array_equal(post, [0.9, 0.1])
+        np.testing.assert_array_equal(ret, [3.0, 4.0])
+        self.assertEqual(k, 0)
+        self.assertIsNone(report.mechanism({"posterior": tr["posterior"]}))
 
     def test_on_grid_interpolates_without_extrapolating(self):
         a = {"budget_spent": np.array([1.0, 2.0, 4.0]), "x": np.array([10.0, 20.0, 40.0])}

@@ -29,8 +29,9 @@ TEST(ConfigLoad, BuiltInDefaultsAreTheThreeHalfCheetahLevels) {
   EXPECT_EQ(c.cql.actions, 10);
   EXPECT_DOUBLE_EQ(c.cql.weight, 5.0);
   EXPECT_EQ(c.igm.history, 8);
-  EXPECT_DOUBLE_EQ(c.posterior_eta, 1.0);
+  EXPECT_DOUBLE_EQ(c.posterior.eta, 1.0);
   EXPECT_EQ(c.igm.threshold_budget, "remaining");
+  EXPECT_EQ(c.eval_all_every, 0);
   EXPECT_EQ(c.strategy, "igm");
 }
 
@@ -68,6 +69,16 @@ TEST(ConfigLoad, ResolvedYamlReproducesTheConfig) {
   EXPECT_TRUE(b.real_is_separate);
   EXPECT_DOUBLE_EQ(b.real.gravity_scale, 1.1);
   EXPECT_NE(config_hash(a), config_hash(parse_config_text(y, "r", {"seed=1"})));
+  // posterior.eta: auto survives the round trip as the word, a number as the number.
+  const Config au = parse_config_text("", "t.yaml", {"posterior.eta=auto", "posterior.loss=value"});
+  EXPECT_TRUE(au.posterior.eta_auto);
+  const Config au2 = parse_config_text(to_yaml(au), "resolved");
+  EXPECT_TRUE(au2.posterior.eta_auto);
+  EXPECT_EQ(au2.posterior.loss, "value");
+  EXPECT_NE(to_yaml(au).find("eta: auto"), std::string::npos);
+  const Config raw = parse_config_text("", "t.yaml", {"posterior.eta=0.25"});
+  EXPECT_FALSE(raw.posterior.eta_auto);
+  EXPECT_DOUBLE_EQ(parse_config_text(to_yaml(raw), "r").posterior.eta, 0.25);
 }
 
 TEST(ConfigLoad, FileIsReadAndNamedInErrors) {
@@ -112,7 +123,13 @@ TEST(ConfigLoad, BadConfigsNameTheKey) {
       {"budget: {total: 1}",
        {"fidelity.levels.coarse.integrator=leapfrog"},
        {"integrator", "euler, rk4, implicit", "leapfrog"}},
-      {"budget: {total: 1}", {"posterior.eta=0"}, {"posterior.eta", "> 0"}},
+      {"budget: {total: 1}", {"posterior.eta=0"}, {"posterior.eta", "auto or a learning rate"}},
+      {"budget: {total: 1}", {"posterior.eta=often"}, {"posterior.eta", "'often'"}},
+      {"budget: {total: 1}", {"posterior.step=0"}, {"posterior.step", "(0, 100]"}},
+      {"budget: {total: 1}", {"posterior.loss=regret"}, {"posterior.loss", "critic or value"}},
+      {"budget: {total: 1}", {"igm.threshold=sqrt"}, {"igm.threshold", "entropy_rate or paper"}},
+      {"budget: {total: 1}", {"eval.all_every=-1"}, {"eval.all_every", ">= 0"}},
+      {"budget: {total: 1}", {"eval.episodes=100000"}, {"eval.episodes", "[1, 1000]"}},
       {"budget: {total: 1}", {"offline.policies=0"}, {"offline.policies", ">= 1"}},
       {"budget: {total: 1}", {"network.hidden=[0]"}, {"network.hidden"}},
       {"budget: {total: 1}", {"igm.threshold_budget=all"}, {"igm.threshold_budget"}},

@@ -24,6 +24,24 @@ TEST(Threshold, RemainingAndSpentByHand) {
   EXPECT_DOUBLE_EQ(threshold_beta(2.0, 10.0, 1.0, ThresholdBudget::kSpent), 2.0);
 }
 
+TEST(Threshold, EntropyRateByHand) {
+  // c_beta 2, H = ln 4 nats, remaining 100 - 75 = 25 cost units: 2 ln4 / 25 nats per cost unit.
+  EXPECT_NEAR(
+      threshold_beta_entropy_rate(2.0, std::log(4.0), 100.0, 75.0, ThresholdBudget::kRemaining),
+      2.0 * std::log(4.0) / 25.0, 1e-15);
+  // spent: Gamma_r = 75; a resolved posterior (H = 0) needs no information: beta 0.
+  EXPECT_NEAR(threshold_beta_entropy_rate(1.0, 1.5, 100.0, 75.0, ThresholdBudget::kSpent), 0.02,
+              1e-15);
+  EXPECT_EQ(threshold_beta_entropy_rate(1.0, 0.0, 100.0, 75.0, ThresholdBudget::kSpent), 0.0);
+  EXPECT_EQ(threshold_beta_entropy_rate(1.0, 1.0, 10.0, 10.0, ThresholdBudget::kRemaining), kInf);
+  EXPECT_EQ(threshold_beta_entropy_rate(0.0, 1.0, 10.0, 10.0, ThresholdBudget::kRemaining), 0.0);
+  EXPECT_THROW(threshold_beta_entropy_rate(-1.0, 1.0, 10.0, 1.0, ThresholdBudget::kRemaining),
+               InputError);
+  EXPECT_EQ(parse_threshold_form("paper"), ThresholdForm::kPaper);
+  EXPECT_EQ(parse_threshold_form("entropy_rate"), ThresholdForm::kEntropyRate);
+  expect_throw_with<InputError>([] { parse_threshold_form("sqrt"); }, {"igm.threshold", "sqrt"});
+}
+
 TEST(Threshold, EmptyBudgetFigureIsInfinite) {
   EXPECT_EQ(threshold_beta(1.0, 10.0, 10.0, ThresholdBudget::kRemaining), kInf);
   EXPECT_EQ(threshold_beta(1.0, 10.0, 0.0, ThresholdBudget::kSpent), kInf);

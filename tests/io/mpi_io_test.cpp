@@ -34,6 +34,8 @@ TraceRow row_for(std::int64_t r) {
   row.information_gain = {1.0 / static_cast<double>(r), 2.0};
   row.ig_per_cost = {3.0, -1.0 * static_cast<double>(r)};
   row.posterior = {0.25, 0.25, 0.125, 0.375};
+  row.policy_losses = {1.0, 2.0, 3.0, static_cast<double>(r)};
+  row.policy_returns = {-1.0, 0.0, 1.0, static_cast<double>(r)};
   row.deployed_policy = 3;
   row.regret = 100.0 - static_cast<double>(r);
   return row;
@@ -78,6 +80,8 @@ TEST(MpiIo, RunFileAndOwnedBlobsAreCollective) {
     EXPECT_EQ(rows[r - 1].information_gain, want.information_gain);
     EXPECT_EQ(rows[r - 1].ig_per_cost, want.ig_per_cost);
     EXPECT_EQ(rows[r - 1].posterior, want.posterior);
+    EXPECT_EQ(rows[r - 1].policy_losses, want.policy_losses);
+    EXPECT_EQ(rows[r - 1].policy_returns, want.policy_returns);
     EXPECT_EQ(rows[r - 1].regret, want.regret);
   }
   EXPECT_TRUE(rf.finished());

@@ -43,6 +43,11 @@ TraceRow sample_row(std::int64_t r) {
   row.ig_per_cost = {1e-3 * x, 2e-3 * x, -0.0};
   row.threshold = r == 1 ? std::numeric_limits<double>::infinity() : 1.0 / x;
   row.posterior = {0.25, 0.5 - 0.01 * x, 0.125, 0.125 + 0.01 * x};
+  row.policy_losses = {x, -2.0 * x, 0.5, 1e-9 * x};
+  // Rows that did not evaluate every policy hold NaN (eval.all_every).
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  row.policy_returns = r % 2 == 0 ? std::vector<double>{10 * x, 20 * x, -30 * x, 0.0}
+                                  : std::vector<double>{nan, nan, nan, nan};
   row.deployed_policy = static_cast<int>(r % 4);
   row.rollout_policy = 3 - static_cast<int>(r % 4);
   row.eval_return_mean = 4000.0 + x;
@@ -68,6 +73,15 @@ void expect_rows_equal(const std::vector<TraceRow>& got, std::int64_t rounds) {
     EXPECT_EQ(a.ig_per_cost, b.ig_per_cost);
     EXPECT_EQ(a.threshold, b.threshold);
     EXPECT_EQ(a.posterior, b.posterior);
+    EXPECT_EQ(a.policy_losses, b.policy_losses);
+    ASSERT_EQ(a.policy_returns.size(), b.policy_returns.size());
+    for (std::size_t l = 0; l < b.policy_returns.size(); ++l) {
+      if (std::isnan(b.policy_returns[l])) {
+        EXPECT_TRUE(std::isnan(a.policy_returns[l])) << "round " << r << " policy " << l;
+      } else {
+        EXPECT_EQ(a.policy_returns[l], b.policy_returns[l]) << "round " << r << " policy " << l;
+      }
+    }
     EXPECT_EQ(a.deployed_policy, b.deployed_policy);
     EXPECT_EQ(a.rollout_policy, b.rollout_policy);
     EXPECT_EQ(a.eval_return_mean, b.eval_return_mean);

@@ -336,6 +336,27 @@ TEST(AgentTest, CriticLossWeightsAndNoStateChange) {
   EXPECT_TRUE(toy::same_blobs(a.state(), before));
 }
 
+TEST(AgentTest, ValueEstimateIsTheMeanQOfTheDeterministicAction) {
+  const AgentSpec s = toy::small_spec(3, 2);
+  Agent a(s, 3, 0);
+  Rng rng(5, Stream::kTest, 0);
+  three_updates(a, rng);
+  const Transitions b = toy::random_batch(rng, 3, 2, 16);
+  const TensorBlobs before = a.state();
+  double sum = 0.0;
+  for (std::size_t i = 0; i < b.size(); ++i) {
+    float act[2];
+    a.act(&b.obs[i * 3], act, true, nullptr);
+    sum += a.q_value(&b.obs[i * 3], act);
+  }
+  const double v = a.value_estimate(b);
+  EXPECT_NEAR(v, sum / 16.0, 1e-5 * (1.0 + std::fabs(v)));
+  EXPECT_NE(v, 0.0);
+  EXPECT_EQ(a.value_estimate(b), v);  // deterministic
+  EXPECT_TRUE(toy::same_blobs(a.state(), before));
+  EXPECT_THROW(a.value_estimate(Transitions{}), InvariantError);
+}
+
 TEST(AgentTest, NonFiniteLossIsNumericalError) {
   Agent a(toy::small_spec(3, 2), 3, 0);
   Rng rng(5, Stream::kTest, 0);

@@ -85,6 +85,22 @@ struct IgmConfig {
   int history = 8;                             // M
   double threshold_scale = 1.0;                // c_beta
   std::string threshold_budget = "remaining";  // remaining | spent
+  // entropy_rate: beta_r = c_beta H(p_{r-1}) / Gamma_r, nats per cost unit like IG_k / (lambda_k
+  // n); paper: beta_r = c_beta / sqrt(Gamma_r) (the paper's form, whose unit is cost^-1/2).
+  std::string threshold = "paper";
+};
+
+// The generalized-Bayes posterior p(l) ∝ p(l) exp(-eta L_l(B)) (DESIGN §3.4).
+struct PosteriorConfig {
+  bool eta_auto = false;  // posterior.eta: auto -> calibrated after the offline phase
+  double eta = 1.0;       // posterior.eta as a number (per unit of the loss statistic)
+  // With eta auto: one online-sized batch of real data moves the policies' log-weights apart by
+  // this many nats (the median over calibration batches of the std over policies of eta L_l).
+  double step = 0.5;
+  // The statistic L_l(B): critic (importance-weighted Bellman error of policy l's critics on B) |
+  // value (minus policy l's own value estimate min_j Q_j(s, mean action of pi_l(s)) over B's
+  // states).
+  std::string loss = "critic";
 };
 
 struct Config {
@@ -102,8 +118,11 @@ struct Config {
   CqlConfig cql;
   H2oConfig h2o;
   IgmConfig igm;
-  double posterior_eta = 1.0;
+  PosteriorConfig posterior;
   int eval_episodes = 5;
+  // Every policy (not only the MAP) is evaluated on the real system every this many rounds and in
+  // the last round (0: the last round only); trace column policy_returns.
+  int eval_all_every = 0;
   double reference_return = 0.0;  // J*; regret.reference_return
   int checkpoint_every = 1;
   int collect_steps = 10000;              // collect.steps: dataset size for `mfhrl collect`

@@ -18,6 +18,7 @@ enum class Stream : std::uint64_t {
   kEval = 8,           // index = episode
   kDiscriminator = 9,  // index = level
   kCollect = 10,       // index = global env instance (offline dataset logging)
+  kCalibration = 11,   // index = calibration batch (posterior.eta: auto)
   kTest = 99,          // tests and benchmarks
 };
 

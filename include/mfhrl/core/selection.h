@@ -19,6 +19,18 @@ ThresholdBudget parse_threshold_budget(const std::string& text);
 double threshold_beta(double c_beta, double budget_total, double budget_spent,
                       ThresholdBudget which);
 
+// The form of beta_r (igm.threshold): the paper's c_beta / sqrt(Gamma_r), or the entropy rate
+// c_beta H(p_{r-1}) / Gamma_r, which is in nats per cost unit like IG_k / (lambda_k n).
+enum class ThresholdForm { kPaper, kEntropyRate };
+
+// "paper" | "entropy_rate"; anything else -> InputError naming igm.threshold.
+ThresholdForm parse_threshold_form(const std::string& text);
+
+// beta_r = c_beta * entropy / Gamma_r (entropy: H(p_{r-1}) in nats), Gamma_r as above; Gamma_r
+// <= 0 gives +infinity, c_beta = 0 gives 0. c_beta < 0 -> InputError naming igm.threshold_scale.
+double threshold_beta_entropy_rate(double c_beta, double entropy, double budget_total,
+                                   double budget_spent, ThresholdBudget which);
+
 // One round's decision, kept whole for the trace.
 struct Selection {
   int level = 0;                    // chosen level k_r, 0-based

@@ -16,6 +16,8 @@ struct TraceRow {
   std::vector<double> ig_per_cost;       // (K) IG_k / (lambda_k n)
   double threshold = 0.0;                // beta_r (+inf when the budget figure is 0)
   std::vector<double> posterior;         // (L) p_r after this round's update
+  std::vector<double> policy_losses;     // (L) L_l(B_r): the posterior statistic of this batch
+  std::vector<double> policy_returns;    // (L) every policy's real return; NaN unless evaluated
   int deployed_policy = 0;               // argmax_l p_r(l), 0-based
   int rollout_policy = 0;                // the policy that collected this round's batch, 0-based
   double eval_return_mean = 0.0;

@@ -60,6 +60,10 @@ class Agent {
   // Next actions use a fresh noise stream Rng(seed, kPolicyNoise, index, 1): no state changes.
   double critic_loss(const Transitions& b, const std::vector<float>* weights) const;
 
+  // V(B): mean over B's states of min_j Q_j(s, tanh(mean of pi(.|s))), the policy's own estimate
+  // of its return from those states (posterior.loss: value). Deterministic; no state changes.
+  double value_estimate(const Transitions& b) const;
+
   // min_j Q_j(obs, act) for one row (diagnostics and tests).
   double q_value(const float* obs, const float* act) const;
 

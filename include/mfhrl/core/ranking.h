@@ -1,0 +1,30 @@
+// How well a posterior ranks the policies by their true return (the mechanism behind MF-HRL-IGM,
+// made visible), and the calibration of the posterior's learning rate eta in the task's units.
+#pragma once
+
+#include <vector>
+
+namespace mfhrl {
+
+// Ranks 1..n of x with ties given their average rank (the fractional ranking of Spearman's rho).
+std::vector<double> average_ranks(const std::vector<double>& x);
+
+// Spearman's rank correlation of x and y (same size >= 2): the Pearson correlation of their
+// average ranks, in [-1, 1]. NaN when either has all entries equal (no ranking to compare).
+double spearman_correlation(const std::vector<double>& x, const std::vector<double>& y);
+
+// The index of the largest entry, ties to the lowest index (so every rank agrees). Non-empty.
+int argmax_index(const std::vector<double>& x);
+
+// True when policy `chosen` has the largest true return (ties count as best).
+bool is_best(const std::vector<double>& returns, int chosen);
+
+// posterior.eta: auto. losses[b][l]: the posterior statistic of policy l on calibration batch b
+// (each batch as large as an online batch). The spread of one batch is the standard deviation
+// over the policies of its losses; eta = step / median over batches of that spread, so that one
+// batch moves the log-weights of the policies apart by about `step` nats (one standard deviation).
+// Returns 0 when every spread is 0 (the batches cannot tell the policies apart; the caller
+// decides). Needs >= 1 batch of >= 2 policies and step > 0.
+double eta_from_loss_spread(const std::vector<std::vector<double>>& losses, double step);
+
+}  // namespace mfhrl

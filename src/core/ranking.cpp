@@ -1,0 +1,86 @@
+#include "mfhrl/core/ranking.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <numeric>
+
+#include "mfhrl/core/error.h"
+
+namespace mfhrl {
+
+std::vector<double> average_ranks(const std::vector<double>& x) {
+  std::vector<std::size_t> order(x.size());
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::size_t a, std::size_t b) { return x[a] < x[b]; });
+  std::vector<double> rank(x.size());
+  for (std::size_t i = 0; i < order.size();) {
+    std::size_t j = i;
+    while (j + 1 < order.size() && x[order[j + 1]] == x[order[i]]) ++j;
+    // Positions i..j (0-based) hold equal values: each gets the mean of ranks i+1..j+1.
+    const double avg = 0.5 * static_cast<double>(i + j) + 1.0;
+    for (std::size_t k = i; k <= j; ++k) rank[order[k]] = avg;
+    i = j + 1;
+  }
+  return rank;
+}
+
+double spearman_correlation(const std::vector<double>& x, const std::vector<double>& y) {
+  MFHRL_CHECK(x.size() == y.size() && x.size() >= 2,
+              "spearman_correlation: sizes " << x.size() << " and " << y.size());
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    MFHRL_CHECK(std::isfinite(x[i]) && std::isfinite(y[i]),
+                "spearman_correlation: entry " << i << " is not finite");
+  }
+  const std::vector<double> rx = average_ranks(x), ry = average_ranks(y);
+  const double mean = 0.5 * static_cast<double>(x.size() + 1);
+  double sxy = 0.0, sxx = 0.0, syy = 0.0;
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    sxy += (rx[i] - mean) * (ry[i] - mean);
+    sxx += (rx[i] - mean) * (rx[i] - mean);
+    syy += (ry[i] - mean) * (ry[i] - mean);
+  }
+  if (sxx == 0.0 || syy == 0.0) return std::numeric_limits<double>::quiet_NaN();
+  return sxy / std::sqrt(sxx * syy);
+}
+
+int argmax_index(const std::vector<double>& x) {
+  MFHRL_CHECK(!x.empty(), "argmax_index: empty vector");
+  int best = 0;
+  for (std::size_t i = 1; i < x.size(); ++i) {
+    if (x[i] > x[static_cast<std::size_t>(best)]) best = static_cast<int>(i);
+  }
+  return best;
+}
+
+bool is_best(const std::vector<double>& returns, int chosen) {
+  MFHRL_CHECK(chosen >= 0 && static_cast<std::size_t>(chosen) < returns.size(),
+              "is_best: policy " << chosen << " of " << returns.size());
+  return returns[static_cast<std::size_t>(chosen)] >=
+         returns[static_cast<std::size_t>(argmax_index(returns))];
+}
+
+double eta_from_loss_spread(const std::vector<std::vector<double>>& losses, double step) {
+  MFHRL_CHECK(!losses.empty(), "eta_from_loss_spread: no calibration batch");
+  MFHRL_CHECK(step > 0.0 && std::isfinite(step), "eta_from_loss_spread: step " << step);
+  std::vector<double> spread;
+  for (const auto& b : losses) {
+    MFHRL_CHECK(b.size() >= 2, "eta_from_loss_spread: " << b.size() << " policies in a batch");
+    const double n = static_cast<double>(b.size());
+    const double mean = std::accumulate(b.begin(), b.end(), 0.0) / n;
+    double ss = 0.0;
+    for (double v : b) {
+      MFHRL_CHECK(std::isfinite(v), "eta_from_loss_spread: non-finite loss " << v);
+      ss += (v - mean) * (v - mean);
+    }
+    spread.push_back(std::sqrt(ss / n));
+  }
+  std::sort(spread.begin(), spread.end());
+  const std::size_t m = spread.size();
+  const double median = m % 2 == 1 ? spread[m / 2] : 0.5 * (spread[m / 2 - 1] + spread[m / 2]);
+  if (!(median > 0.0)) return 0.0;
+  return step / median;
+}
+
+}  // namespace mfhrl

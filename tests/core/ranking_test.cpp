@@ -1,0 +1,57 @@
+#include "mfhrl/core/ranking.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "mfhrl/core/error.h"
+
+namespace mfhrl {
+namespace {
+
+TEST(Ranking, AverageRanksShareTies) {
+  // 5 < 10 < 20 = 20: ranks 1 and 2, then positions 3 and 4 share (3 + 4) / 2.
+  const auto r = average_ranks({10.0, 20.0, 20.0, 5.0});
+  ASSERT_EQ(r.size(), 4u);
+  EXPECT_DOUBLE_EQ(r[0], 2.0);
+  EXPECT_DOUBLE_EQ(r[1], 3.5);
+  EXPECT_DOUBLE_EQ(r[2], 3.5);
+  EXPECT_DOUBLE_EQ(r[3], 1.0);
+}
+
+TEST(Ranking, SpearmanByHand) {
+  EXPECT_DOUBLE_EQ(spearman_correlation({1, 2, 3}, {3, 2, 1}), -1.0);
+  EXPECT_DOUBLE_EQ(spearman_correlation({0.1, 0.5, 0.2}, {-7, 9, 0}), 1.0);
+  // Ranks (1,2,3) and (1,3,2): deviations (-1,0,1) and (-1,1,0), sum of products 1, sums of
+  // squares 2 and 2 -> 1/2.
+  EXPECT_DOUBLE_EQ(spearman_correlation({1, 2, 3}, {10, 30, 20}), 0.5);
+  // x ranks (1, 2.5, 2.5): deviations (-1, .5, .5); y deviations (-1, 0, 1): 1.5 / sqrt(1.5 * 2).
+  EXPECT_NEAR(spearman_correlation({1, 2, 2}, {1, 2, 3}), 1.5 / std::sqrt(3.0), 1e-15);
+}
+
+TEST(Ranking, SpearmanOfAConstantIsNaN) {
+  EXPECT_TRUE(std::isnan(spearman_correlation({0.25, 0.25, 0.25}, {1, 2, 3})));
+  EXPECT_THROW(spearman_correlation({1}, {1}), InvariantError);
+  EXPECT_THROW(spearman_correlation({1, 2}, {1, NAN}), InvariantError);
+}
+
+TEST(Ranking, ArgmaxAndBest) {
+  EXPECT_EQ(argmax_index({1, 3, 3, 2}), 1);
+  EXPECT_TRUE(is_best({1, 3, 3, 2}, 2));  // a tie for the best counts as best
+  EXPECT_FALSE(is_best({1, 3, 3, 2}, 3));
+  EXPECT_THROW(argmax_index({}), InvariantError);
+  EXPECT_THROW(is_best({1, 2}, 2), InvariantError);
+}
+
+TEST(Ranking, EtaFromTheMedianSpread) {
+  // Spreads (population std over policies): {0,2} -> 1, {1,1} -> 0, {0,4} -> 2; median 1.
+  EXPECT_DOUBLE_EQ(eta_from_loss_spread({{0, 2}, {1, 1}, {0, 4}}, 0.5), 0.5);
+  // Two batches, spreads 1 and 3: median 2 -> eta = 1 / 2.
+  EXPECT_DOUBLE_EQ(eta_from_loss_spread({{0, 2}, {-3, 3}}, 1.0), 0.5);
+  EXPECT_DOUBLE_EQ(eta_from_loss_spread({{1, 1}, {2, 2}}, 1.0), 0.0);
+  EXPECT_THROW(eta_from_loss_spread({{1}}, 1.0), InvariantError);
+  EXPECT_THROW(eta_from_loss_spread({{0, 2}}, 0.0), InvariantError);
+}
+
+}  // namespace
+}  // namespace mfhrl
