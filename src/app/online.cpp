@@ -26,6 +26,7 @@ OnlineLoop::OnlineLoop(const Config& c, const Comm& comm, const Levels& levels,
       policies_(policies),
       strategy_(make_strategy(c.strategy, c.num_levels())),
       threshold_budget_(parse_threshold_budget(c.igm.threshold_budget)),
+      threshold_form_(parse_threshold_form(c.igm.threshold)),
       scratch_(learn::agent_spec(c), c.seed, 0) {
   const int K = c.num_levels();
   state_.budget.total = c.budget_total;
@@ -115,7 +116,11 @@ int OnlineLoop::select(const std::vector<double>& ig, Selection* sel) {
   in.ig = ig;
   in.cost_per_transition = levels_.cost;
   in.n = c_.online.batch_transitions;
-  in.beta = threshold_beta(c_.igm.threshold_scale, state_.budget.total, state_.budget.spent,
+  in.beta =
+      threshold_form_ == ThresholdForm::kEntropyRate
+          ? threshold_beta_entropy_rate(c_.igm.threshold_scale, entropy_nats(state_.posterior),
+                                        state_.budget.total, state_.budget.spent, threshold_budget_)
+          : threshold_beta(c_.igm.threshold_scale, state_.budget.total, state_.budget.spent,
                            threshold_budget_);
   in.spent_per_level = state_.spent_per_level;
   const int mine = strategy_->choose(in, sel);

@@ -94,6 +94,7 @@ class OnlineLoop {
   PolicySet& policies_;
   std::unique_ptr<Strategy> strategy_;
   ThresholdBudget threshold_budget_;
+  ThresholdForm threshold_form_;
   learn::Agent scratch_;  // receives broadcast actors
   RunState state_;
   std::function<bool()> poll_;
