@@ -87,12 +87,12 @@ struct IgmConfig {
   std::string threshold_budget = "remaining";  // remaining | spent
   // entropy_rate: beta_r = c_beta H(p_{r-1}) / Gamma_r, nats per cost unit like IG_k / (lambda_k
   // n); paper: beta_r = c_beta / sqrt(Gamma_r) (the paper's form, whose unit is cost^-1/2).
-  std::string threshold = "paper";
+  std::string threshold = "entropy_rate";
 };
 
 // The generalized-Bayes posterior p(l) ∝ p(l) exp(-eta L_l(B)) (DESIGN §3.4).
 struct PosteriorConfig {
-  bool eta_auto = false;  // posterior.eta: auto -> calibrated after the offline phase
+  bool eta_auto = true;  // posterior.eta: auto -> calibrated after the offline phase
   double eta = 1.0;       // posterior.eta as a number (per unit of the loss statistic)
   // With eta auto: one online-sized batch of real data moves the policies' log-weights apart by
   // this many nats (the median over calibration batches of the std over policies of eta L_l).
