@@ -81,3 +81,15 @@ done
 Q=(/usr/bin/python3 "$R/analysis/posterior_check.py")
 "${Q[@]}" --csv raw.csv --plot entropy-raw.png post-raw-s*.h5 > raw.txt
 "${Q[@]}" --csv auto.csv --plot entropy-auto.png post-auto-s*.h5 > auto.txt
+
+# Sensitivity to posterior.step, c_beta and M around the new defaults (demo config, the demo's
+# pretrained policies, 5 run seeds each; 10-20 s per run). Table: learning/posterior/sensitivity.md,
+# from analysis/posterior_check.py's check() per run.
+for s in 0 1 2 3 4; do
+  for v in "base:" "step025:posterior.step=0.25" "step1:posterior.step=1.0" \
+           "cb05:igm.threshold_scale=0.5" "cb2:igm.threshold_scale=2" "m2:igm.history=2" \
+           "m8:igm.history=8"; do
+    "$M" run --out "${v%%:*}-s$s.h5" --force --pretrained demo/pretrained.h5 \
+      offline.dataset=demo/dataset.h5 eval.all_every=1 seed=$s ${v#*:} > "${v%%:*}-s$s.log" 2>&1
+  done
+done
