@@ -6,6 +6,7 @@
 #include <map>
 
 #include "commands.h"
+#include "common.h"
 #include "mfhrl/core/error.h"
 #include "mfhrl/core/ranking.h"
 #include "mfhrl/io/h5file.h"
@@ -26,17 +27,6 @@ void print_dataset(const std::string& path) {
     std::printf("  behaviour policy '%s', its average return %.2f\n", ds.behaviour.c_str(),
                 ds.behaviour_return);
   }
-}
-
-// "[a b c]" with one decimal per entry (digits after the point).
-std::string bracketed(const std::vector<double>& v, int digits) {
-  std::string out = "[";
-  char buf[64];
-  for (std::size_t i = 0; i < v.size(); ++i) {
-    std::snprintf(buf, sizeof buf, "%s%.*f", i ? " " : "", digits, v[i]);
-    out += buf;
-  }
-  return out + "]";
 }
 
 // Does the posterior point at the best policy? From the last round that evaluated every policy.

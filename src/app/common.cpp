@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 
 #include "mfhrl/core/error.h"
@@ -92,6 +93,16 @@ void mean_std(const std::vector<double>& v, double* mean, double* stdev) {
 double now_seconds() {
   using clock = std::chrono::steady_clock;
   return std::chrono::duration<double>(clock::now().time_since_epoch()).count();
+}
+
+std::string bracketed(const std::vector<double>& v, int digits) {
+  std::string out = "[";
+  char buf[64];
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    std::snprintf(buf, sizeof buf, "%s%.*f", i ? " " : "", digits, v[i]);
+    out += buf;
+  }
+  return out + "]";
 }
 
 }  // namespace mfhrl::app

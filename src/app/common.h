@@ -59,6 +59,9 @@ void print_config(const Config& c, const Comm& comm);
 // mean and (population) standard deviation.
 void mean_std(const std::vector<double>& v, double* mean, double* stdev);
 
+// "[a b c]" with `digits` digits after the point per entry.
+std::string bracketed(const std::vector<double>& v, int digits);
+
 // Seconds since an arbitrary fixed point (steady clock).
 double now_seconds();
 

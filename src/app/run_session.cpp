@@ -62,13 +62,9 @@ std::string format_round(const Config& c, const TraceRow& row, double elapsed,
 
 // For a round that evaluated every policy: their returns and whether the posterior ranks them.
 std::string format_all_returns(const TraceRow& row) {
-  std::string out = "  every policy on the real system: returns [";
-  char buf[64];
-  for (std::size_t l = 0; l < row.policy_returns.size(); ++l) {
-    std::snprintf(buf, sizeof buf, "%s%.1f", l ? " " : "", row.policy_returns[l]);
-    out += buf;
-  }
-  out += "]";
+  std::string out =
+      "  every policy on the real system: returns " + bracketed(row.policy_returns, 1);
+  char buf[128];
   if (row.policy_returns.size() >= 2) {
     const double rho = spearman_correlation(row.posterior, row.policy_returns);
     std::snprintf(

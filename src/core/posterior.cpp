@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "mfhrl/core/error.h"
+#include "mfhrl/core/ranking.h"
 
 namespace mfhrl {
 namespace {
@@ -73,11 +74,7 @@ double entropy_nats(const std::vector<double>& p) {
 
 int map_policy(const std::vector<double>& p) {
   check_distribution(p, "map_policy");
-  int best = 0;
-  for (std::size_t l = 1; l < p.size(); ++l) {
-    if (p[l] > p[static_cast<std::size_t>(best)]) best = static_cast<int>(l);
-  }
-  return best;
+  return argmax_index(p);
 }
 
 int sample_policy(const std::vector<double>& p, Rng& rng) {
