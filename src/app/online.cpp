@@ -27,6 +27,7 @@ OnlineLoop::OnlineLoop(const Config& c, const Comm& comm, const Levels& levels,
       strategy_(make_strategy(c.strategy, c.num_levels())),
       threshold_budget_(parse_threshold_budget(c.igm.threshold_budget)),
       threshold_form_(parse_threshold_form(c.igm.threshold)),
+      return_loss_(c.posterior.loss == "return"),
       scratch_(learn::agent_spec(c), c.seed, 0) {
   const int K = c.num_levels();
   state_.budget.total = c.budget_total;
@@ -59,8 +60,15 @@ TraceRow OnlineLoop::round() {
   row.information_gain = information_gains();
   Selection sel;
   const int k = select(row.information_gain, &sel);
-  row.rollout_policy = rollout_policy();
-  Transitions batch = collect(k, row.rollout_policy);
+  Transitions batch;
+  if (return_loss_) {
+    row.rollout_policy = -1;  // every policy collects its share (posterior.loss: return)
+    batch = collect_every_policy(k);
+  } else {
+    row.rollout_policy = rollout_policy();
+    batch =
+        collect(k, row.rollout_policy, split_counts(c_.online.batch_transitions, c_.online.envs));
+  }
   row.cost =
       state_.budget.charge(levels_.cost[static_cast<std::size_t>(k)], c_.online.batch_transitions);
   state_.spent_per_level[static_cast<std::size_t>(k)] += row.cost;
@@ -143,9 +151,8 @@ int OnlineLoop::rollout_policy() {
 }
 
 // Step 3b: n transitions on level k from every rank's instances, gathered in instance order.
-Transitions OnlineLoop::collect(int level, int policy) {
+Transitions OnlineLoop::collect(int level, int policy, const std::vector<int>& counts) {
   const learn::Agent& actor = shared_policy(policy);
-  const std::vector<int> counts = split_counts(c_.online.batch_transitions, c_.online.envs);
   const Block inst = instance_block(c_.online.envs, comm_.size(), comm_.rank());
   const std::vector<int> mine(counts.begin() + inst.begin, counts.begin() + inst.end);
   EnvGroup& group = state_.groups[static_cast<std::size_t>(level)];
@@ -155,9 +162,36 @@ Transitions OnlineLoop::collect(int level, int policy) {
   return deserialize_transitions(comm_.allgatherv(bytes));
 }
 
+// posterior.loss: return. Policy l collects segment l of split_counts(n, L), in policy order, on
+// its own instances l, l + L, l + 2L, ... of the level, so each policy continues its own episodes
+// and a segment's mean reward is that policy's return per step on the level.
+Transitions OnlineLoop::collect_every_policy(int level) {
+  const int L = c_.offline.policies, per_policy = c_.online.envs / L;
+  const std::vector<int> shares = split_counts(c_.online.batch_transitions, L);
+  Transitions batch;
+  batch.reserve(static_cast<std::size_t>(c_.online.batch_transitions));
+  for (int l = 0; l < L; ++l) {
+    if (shares[static_cast<std::size_t>(l)] == 0) continue;
+    const std::vector<int> own = split_counts(shares[static_cast<std::size_t>(l)], per_policy);
+    std::vector<int> counts(static_cast<std::size_t>(c_.online.envs), 0);
+    for (int i = 0; i < per_policy; ++i)
+      counts[static_cast<std::size_t>(l + L * i)] = own[static_cast<std::size_t>(i)];
+    batch.append(collect(level, l, counts));
+  }
+  return batch;
+}
+
 std::vector<double> OnlineLoop::local_losses(const Transitions& batch,
                                              const std::vector<float>& w) const {
   std::vector<double> losses(static_cast<std::size_t>(c_.offline.policies), 0.0);
+  if (return_loss_) {
+    const int L = c_.offline.policies;
+    const std::vector<double> all =
+        segment_return_losses(batch.rew, split_counts(static_cast<int>(batch.size()), L));
+    for (int l = policies_.block().begin; l < policies_.block().end; ++l)
+      losses[static_cast<std::size_t>(l)] = all[static_cast<std::size_t>(l)];
+    return losses;
+  }
   const bool value = c_.posterior.loss == "value";
   for (int l = policies_.block().begin; l < policies_.block().end; ++l) {
     const learn::Agent& a = policies_.agent(l);
@@ -177,6 +211,18 @@ std::vector<double> OnlineLoop::policy_losses(int level, const Transitions& batc
 // Step 4: p_r ∝ p_{r-1} exp(-eta L(B)), L from each owner, summed over ranks.
 std::vector<double> OnlineLoop::update_posterior(int level, const Transitions& batch) {
   std::vector<double> losses = policy_losses(level, batch);
+  if (return_loss_ && c_.posterior.eta_auto && !(state_.eta > 0.0)) {
+    // The offline data carries no policy's return, so eta auto is set on the first batch.
+    const double eta = eta_from_loss_spread({losses}, c_.posterior.step);
+    state_.eta = eta > 0.0 ? eta : c_.posterior.eta;
+    char buf[224];
+    std::snprintf(buf, sizeof buf,
+                  "posterior: eta auto = %.6g (return statistic on round %lld's batch: it moves "
+                  "the log-weights apart by %.3g nats)%s",
+                  state_.eta, static_cast<long long>(state_.round), c_.posterior.step,
+                  eta > 0.0 ? "" : "; the policies were indistinguishable, posterior.eta used");
+    log::info(buf);
+  }
   state_.posterior = posterior_update(state_.posterior, losses, state_.eta);
   return losses;
 }
@@ -187,6 +233,11 @@ void OnlineLoop::calibrate_eta() {
     return;
   }
   const int L = c_.offline.policies, batches = 8;
+  if (return_loss_ && L >= 2) {
+    state_.eta = 0.0;  // set from the first collected batch (update_posterior)
+    log::info("posterior: eta auto with the return statistic is set on the first batch");
+    return;
+  }
   if (L < 2) {
     state_.eta = c_.posterior.eta;
     log::info("posterior: eta auto needs L >= 2 policies; using posterior.eta " +

@@ -62,7 +62,12 @@ class OnlineLoop {
   std::vector<double> information_gains();
   int select(const std::vector<double>& ig, Selection* sel);
   int rollout_policy();
-  Transitions collect(int level, int policy);
+  // counts[i] transitions of `policy` from instance i of level k (every rank's instances),
+  // gathered in instance order. Collective.
+  Transitions collect(int level, int policy, const std::vector<int>& counts);
+  // posterior.loss: return: each policy's share of n on its own instances, in policy order.
+  // Collective.
+  Transitions collect_every_policy(int level);
   // L_l(B) of every policy (posterior.loss), each computed by its owner and summed. Collective.
   std::vector<double> policy_losses(int level, const Transitions& batch) const;
   // This rank's policies' statistic on batch (the rest zero), w the batch's dynamics ratios.
@@ -95,6 +100,7 @@ class OnlineLoop {
   std::unique_ptr<Strategy> strategy_;
   ThresholdBudget threshold_budget_;
   ThresholdForm threshold_form_;
+  bool return_loss_;      // posterior.loss: return
   learn::Agent scratch_;  // receives broadcast actors
   RunState state_;
   std::function<bool()> poll_;

@@ -226,8 +226,21 @@ Config config_from_yaml(const YAML::Node& root, const std::string& source) {
   require(post, "step", c.posterior.step > 0 && c.posterior.step <= 100,
           "a number of nats in (0, 100]");
   c.posterior.loss = post.text("loss", c.posterior.loss);
-  require(post, "loss", c.posterior.loss == "critic" || c.posterior.loss == "value",
-          "critic or value");
+  require(
+      post, "loss",
+      c.posterior.loss == "critic" || c.posterior.loss == "value" || c.posterior.loss == "return",
+      "critic, value or return");
+  // return: every policy collects a segment of each batch on its own env instances, so n must
+  // give each one a row and the instances must divide evenly among the policies.
+  require(post, "loss",
+          c.posterior.loss != "return" || c.online.batch_transitions >= c.offline.policies,
+          "critic or value when online.batch_transitions (" +
+              std::to_string(c.online.batch_transitions) + ") < offline.policies (" +
+              std::to_string(c.offline.policies) + "); return needs a row per policy");
+  require(post, "loss", c.posterior.loss != "return" || c.online.envs % c.offline.policies == 0,
+          "critic or value when online.envs (" + std::to_string(c.online.envs) +
+              ") is not a multiple of offline.policies (" + std::to_string(c.offline.policies) +
+              "); return steps each policy on its own instances");
   post.finish();
 
   Fields ev(top.child("eval"), "eval", source);

@@ -105,4 +105,24 @@ void check_finite_losses(const std::vector<double>& losses, std::int64_t round) 
   }
 }
 
+std::vector<double> segment_return_losses(const std::vector<float>& rewards,
+                                          const std::vector<int>& counts) {
+  std::vector<double> losses(counts.size(), 0.0);
+  std::size_t row = 0;
+  for (std::size_t l = 0; l < counts.size(); ++l) {
+    MFHRL_CHECK(counts[l] >= 0,
+                "segment_return_losses: segment " << l << " has count " << counts[l]);
+    const auto end = row + static_cast<std::size_t>(counts[l]);
+    MFHRL_CHECK(end <= rewards.size(),
+                "segment_return_losses: counts exceed the " << rewards.size() << " rewards");
+    double sum = 0.0;
+    for (; row < end; ++row) sum += static_cast<double>(rewards[row]);
+    if (counts[l] > 0) losses[l] = -sum / static_cast<double>(counts[l]);
+  }
+  MFHRL_CHECK(row == rewards.size(), "segment_return_losses: counts sum to "
+                                         << row << " but the batch has " << rewards.size()
+                                         << " rewards");
+  return losses;
+}
+
 }  // namespace mfhrl

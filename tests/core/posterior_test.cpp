@@ -116,6 +116,24 @@ TEST(Posterior, NonFiniteLossesNameRoundAndPolicy) {
       {"policy 1"});
 }
 
+TEST(Posterior, SegmentReturnLossesByHand) {
+  // Segments {1, 2, 3}, {4, 6}, {-1} and an empty one: minus the means -> -2, -5, 1, 0.
+  const std::vector<double> l = segment_return_losses({1, 2, 3, 4, 6, -1}, {3, 2, 1, 0});
+  EXPECT_EQ(l, (std::vector<double>{-2.0, -5.0, 1.0, 0.0}));
+  // The higher mean reward gets the lower loss, so the posterior moves toward it.
+  const std::vector<double> p =
+      posterior_update({0.5, 0.5}, segment_return_losses({0, 2}, {1, 1}), 1.0);
+  EXPECT_GT(p[1], p[0]);
+  EXPECT_NEAR(p[1] / p[0], std::exp(2.0), 1e-12);
+  expect_throw_with<InvariantError>(
+      [] {
+        segment_return_losses({1, 2, 3}, {1, 1});
+      },
+      {"counts sum to 2", "3 rewards"});
+  expect_throw_with<InvariantError>([] { segment_return_losses({1, 2}, {2, 1}); }, {"exceed"});
+  expect_throw_with<InvariantError>([] { segment_return_losses({1}, {-1, 2}); }, {"segment 0"});
+}
+
 TEST(Posterior, BadInput) {
   for (double eta : {0.0, -1.0, std::nan("")}) {
     expect_throw_with<InputError>(

@@ -93,13 +93,14 @@ struct IgmConfig {
 // The generalized-Bayes posterior p(l) ∝ p(l) exp(-eta L_l(B)) (DESIGN §3.4).
 struct PosteriorConfig {
   bool eta_auto = true;  // posterior.eta: auto -> calibrated after the offline phase
-  double eta = 1.0;       // posterior.eta as a number (per unit of the loss statistic)
+  double eta = 1.0;      // posterior.eta as a number (per unit of the loss statistic)
   // With eta auto: one online-sized batch of real data moves the policies' log-weights apart by
   // this many nats (the median over calibration batches of the std over policies of eta L_l).
   double step = 0.5;
   // The statistic L_l(B): critic (importance-weighted Bellman error of policy l's critics on B) |
   // value (minus policy l's own value estimate min_j Q_j(s, mean action of pi_l(s)) over B's
-  // states).
+  // states) | return (every policy collects its share of B, split_counts(n, L) rows in policy
+  // order, and L_l is minus the mean reward of its share: a return measured on the level).
   std::string loss = "critic";
 };
 

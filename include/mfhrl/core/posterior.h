@@ -26,6 +26,12 @@ int map_policy(const std::vector<double>& p);
 // A Thompson draw l ~ p (one uniform from rng); never returns a zero-probability policy.
 int sample_policy(const std::vector<double>& p, Rng& rng);
 
+// posterior.loss: return. The batch holds one segment per policy, in policy order, of counts[l]
+// rows each; L_l = -(mean reward of segment l), so a higher return on the level is a lower loss.
+// An empty segment gets loss 0. InvariantError when the counts do not sum to rewards.size().
+std::vector<double> segment_return_losses(const std::vector<float>& rewards,
+                                          const std::vector<int>& counts);
+
 // Refuses non-finite losses before they reach the posterior: NumericalError naming round and
 // policy.
 void check_finite_losses(const std::vector<double>& losses, std::int64_t round);
