@@ -104,6 +104,8 @@ class Reader {
     for (const auto& b : blobs) by_name_[b.name] = &b;
   }
 
+  bool has(const std::string& name) const { return by_name_.count(name) > 0; }
+
   // The blob `name` with this dtype and shape (kAny matches any extent).
   const TensorBlob& get(const std::string& name, DType dtype,
                         const std::vector<std::int64_t>& shape) const {
@@ -243,6 +245,7 @@ Checkpoint capture_checkpoint(const Config& c, const RunState& s, const PolicySe
   sh.push_back(f64_vector("spent_per_level", s.spent_per_level));
   sh.push_back(f64_vector("level_cost", level_cost));
   sh.push_back(f64_vector("regret", {s.regret.cumulative, s.regret.cost_weighted}));
+  sh.push_back(i64_scalar("regret_rounds", s.regret.rounds));
   sh.push_back(i64_scalar("offline_digest", static_cast<std::int64_t>(digest)));
   const int K = c.num_levels();
   for (int k = 0; k < K; ++k) {
@@ -319,6 +322,8 @@ void restore_checkpoint(const Config& c, const TensorBlobs& blobs, RunState& s, 
   const auto regret = r.values<double>("regret", DType::kF64, {2});
   s.regret.cumulative = regret[0];
   s.regret.cost_weighted = regret[1];
+  // Checkpoints written before regret_rounds was saved: one regret per round, so rounds = round.
+  s.regret.rounds = r.has("regret_rounds") ? r.i64("regret_rounds") : s.round;
   for (int k = 0; k < K; ++k) {
     const auto ku = static_cast<std::size_t>(k);
     const std::string lp = level_prefix(k);

@@ -50,7 +50,6 @@ Levels build_levels(const Config& c, const Comm& comm, const std::vector<double>
   } else if (c.cost_mode == "measured") {
     // Timings differ between ranks, and every rank must select with the same costs: rank 0
     // measures, the others take its figures.
-    std::vector<std::uint8_t> bytes(out.cost.size() * sizeof(double));
     if (comm.rank() == 0) {
       const int steps = 2000;
       for (std::size_t k = 0; k < c.levels.size(); ++k) {
@@ -58,10 +57,8 @@ Levels build_levels(const Config& c, const Comm& comm, const std::vector<double>
       }
       const double top = out.cost.back();
       for (double& x : out.cost) x /= top;
-      std::memcpy(bytes.data(), out.cost.data(), bytes.size());
     }
-    comm.broadcast(bytes, 0);
-    std::memcpy(out.cost.data(), bytes.data(), bytes.size());
+    comm.broadcast_values(Span<double>(out.cost), 0);
   }
   return out;
 }

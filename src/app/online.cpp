@@ -108,9 +108,7 @@ std::vector<double> OnlineLoop::information_gains() {
     }
   }
   IgLossMatrix m = pack_ig_losses(local, L, M, own.begin, own.end);
-  std::vector<double> flat(m.data(), m.data() + m.size());
-  comm_.allreduce_sum(flat);
-  std::copy(flat.begin(), flat.end(), m.data());
+  comm_.allreduce_sum(Span<double>(m.data(), m.size()));
   const LevelLossHistory all = unpack_ig_losses(m);
   for (const auto& level : all) {
     for (const auto& losses : level) check_finite_losses(losses, state_.round);
@@ -132,11 +130,7 @@ int OnlineLoop::select(const std::vector<double>& ig, Selection* sel) {
                            threshold_budget_);
   in.spent_per_level = state_.spent_per_level;
   const int mine = strategy_->choose(in, sel);
-  std::vector<std::uint8_t> bytes(sizeof(int));
-  std::memcpy(bytes.data(), &mine, sizeof(int));
-  comm_.broadcast(bytes, 0);
-  int chosen = 0;
-  std::memcpy(&chosen, bytes.data(), sizeof(int));
+  const int chosen = comm_.broadcast_value(mine, 0);
   MFHRL_CHECK(chosen == mine, "rank " << comm_.rank() << " selected level " << mine
                                       << " but rank 0 selected " << chosen << " in round "
                                       << state_.round);

@@ -32,9 +32,9 @@ int stop_signals_received() {
 }
 
 int stop_signals_agreed(const Comm& comm) {
-  std::vector<double> v{static_cast<double>(g_count)};
-  comm.allreduce_max(v);
-  return static_cast<int>(v[0]);
+  std::int64_t n = g_count;
+  comm.allreduce_max(Span<std::int64_t>(&n, 1));
+  return static_cast<int>(n);
 }
 
 }  // namespace mfhrl::app

@@ -16,11 +16,14 @@ class TimedComm final : public Comm {
 
   int rank() const override { return inner_.rank(); }
   int size() const override { return inner_.size(); }
-  void allreduce_sum(std::vector<double>& v) const override {
-    timed([&] { inner_.allreduce_sum(v); });
+  void allreduce(Span<double> v, ReduceOp op) const override {
+    timed([&] { inner_.allreduce(v, op); });
   }
-  void allreduce_max(std::vector<double>& v) const override {
-    timed([&] { inner_.allreduce_max(v); });
+  void allreduce(Span<std::int64_t> v, ReduceOp op) const override {
+    timed([&] { inner_.allreduce(v, op); });
+  }
+  void broadcast_bytes(Span<std::uint8_t> bytes, int root) const override {
+    timed([&] { inner_.broadcast_bytes(bytes, root); });
   }
   void broadcast(std::vector<std::uint8_t>& bytes, int root) const override {
     timed([&] { inner_.broadcast(bytes, root); });

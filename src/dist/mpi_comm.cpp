@@ -1,6 +1,8 @@
 #include "mfhrl/dist/mpi_comm.h"
 
 #include <cstdlib>
+#include <limits>
+#include <string>
 
 #include "mfhrl/core/error.h"
 
@@ -36,35 +38,58 @@ MpiComm::~MpiComm() {
   if (owns_init_ && !finalized) MPI_Finalize();
 }
 
-void MpiComm::allreduce_sum(std::vector<double>& v) const {
-  check(
-      MPI_Allreduce(MPI_IN_PLACE, v.data(), static_cast<int>(v.size()), MPI_DOUBLE, MPI_SUM, comm_),
-      "MPI_Allreduce(sum)");
+namespace {
+
+// MPI counts are int: refuse a buffer that would overflow one instead of sending part of it.
+int mpi_count(std::size_t n, const char* what) {
+  if (n > static_cast<std::size_t>(std::numeric_limits<int>::max())) {
+    throw InvariantError(std::string(what) + ": " + std::to_string(n) +
+                         " elements exceed MPI's int count");
+  }
+  return static_cast<int>(n);
 }
 
-void MpiComm::allreduce_max(std::vector<double>& v) const {
-  check(
-      MPI_Allreduce(MPI_IN_PLACE, v.data(), static_cast<int>(v.size()), MPI_DOUBLE, MPI_MAX, comm_),
-      "MPI_Allreduce(max)");
+MPI_Op mpi_op(ReduceOp op) {
+  return op == ReduceOp::kSum ? MPI_SUM : MPI_MAX;
+}
+
+}  // namespace
+
+void MpiComm::allreduce(Span<double> v, ReduceOp op) const {
+  check(MPI_Allreduce(MPI_IN_PLACE, v.data(), mpi_count(v.size(), "MPI_Allreduce"), MPI_DOUBLE,
+                      mpi_op(op), comm_),
+        "MPI_Allreduce(double)");
+}
+
+void MpiComm::allreduce(Span<std::int64_t> v, ReduceOp op) const {
+  check(MPI_Allreduce(MPI_IN_PLACE, v.data(), mpi_count(v.size(), "MPI_Allreduce"), MPI_INT64_T,
+                      mpi_op(op), comm_),
+        "MPI_Allreduce(int64)");
+}
+
+void MpiComm::broadcast_bytes(Span<std::uint8_t> bytes, int root) const {
+  check(MPI_Bcast(bytes.data(), mpi_count(bytes.size(), "MPI_Bcast"), MPI_BYTE, root, comm_),
+        "MPI_Bcast");
 }
 
 void MpiComm::broadcast(std::vector<std::uint8_t>& bytes, int root) const {
   long long n = static_cast<long long>(bytes.size());
   check(MPI_Bcast(&n, 1, MPI_LONG_LONG, root, comm_), "MPI_Bcast(size)");
   bytes.resize(static_cast<std::size_t>(n));
-  check(MPI_Bcast(bytes.data(), static_cast<int>(n), MPI_BYTE, root, comm_), "MPI_Bcast");
+  check(MPI_Bcast(bytes.data(), mpi_count(bytes.size(), "MPI_Bcast"), MPI_BYTE, root, comm_),
+        "MPI_Bcast");
 }
 
 std::vector<std::uint8_t> MpiComm::allgatherv(const std::vector<std::uint8_t>& mine) const {
-  int n = static_cast<int>(mine.size());
+  int n = mpi_count(mine.size(), "MPI_Allgatherv");
   std::vector<int> counts(size_), displs(size_);
   check(MPI_Allgather(&n, 1, MPI_INT, counts.data(), 1, MPI_INT, comm_), "MPI_Allgather(sizes)");
-  int total = 0;
+  std::size_t total = 0;
   for (int p = 0; p < size_; ++p) {
-    displs[p] = total;
-    total += counts[p];
+    displs[p] = mpi_count(total, "MPI_Allgatherv displacement");
+    total += static_cast<std::size_t>(counts[p]);
   }
-  std::vector<std::uint8_t> all(static_cast<std::size_t>(total));
+  std::vector<std::uint8_t> all(total);
   check(MPI_Allgatherv(mine.data(), n, MPI_BYTE, all.data(), counts.data(), displs.data(), MPI_BYTE,
                        comm_),
         "MPI_Allgatherv");

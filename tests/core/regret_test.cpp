@@ -20,13 +20,13 @@ TEST(Regret, AccumulatorByHand) {
   EXPECT_EQ(acc.rounds, 3);
   EXPECT_DOUBLE_EQ(acc.cumulative, 750.0);
   EXPECT_DOUBLE_EQ(acc.cost_weighted, 11750.0);
-  // Restored from its fields (a checkpoint), it continues identically.
+  // Rebuilt from its three fields (what a checkpoint stores), the next round adds to them:
+  // (10, 2) -> 4 rounds, 760, 11770.
   RegretAccumulator resumed{acc.rounds, acc.cumulative, acc.cost_weighted};
-  acc.add(10.0, 2.0);
   resumed.add(10.0, 2.0);
-  EXPECT_EQ(resumed.rounds, acc.rounds);
-  EXPECT_EQ(resumed.cumulative, acc.cumulative);
-  EXPECT_EQ(resumed.cost_weighted, acc.cost_weighted);
+  EXPECT_EQ(resumed.rounds, 4);
+  EXPECT_DOUBLE_EQ(resumed.cumulative, 760.0);
+  EXPECT_DOUBLE_EQ(resumed.cost_weighted, 11770.0);
 }
 
 TEST(Regret, D4rlNormalizedScore) {

@@ -17,8 +17,9 @@ class MpiComm final : public Comm {
 
   int rank() const override { return rank_; }
   int size() const override { return size_; }
-  void allreduce_sum(std::vector<double>& v) const override;
-  void allreduce_max(std::vector<double>& v) const override;
+  void allreduce(Span<double> v, ReduceOp op) const override;
+  void allreduce(Span<std::int64_t> v, ReduceOp op) const override;
+  void broadcast_bytes(Span<std::uint8_t> bytes, int root) const override;
   void broadcast(std::vector<std::uint8_t>& bytes, int root) const override;
   std::vector<std::uint8_t> allgatherv(const std::vector<std::uint8_t>& mine) const override;
   void barrier() const override;
