@@ -16,6 +16,7 @@
 #include "commands.h"
 #include "mfhrl/config/load.h"
 #include "mfhrl/core/error.h"
+#include "mfhrl/core/footprint.h"
 #include "mfhrl/core/log.h"
 #include "mfhrl/core/posterior.h"
 #include "mfhrl/core/ranking.h"
@@ -346,10 +347,46 @@ Config prepare_resume(const std::string& path, const ConfigOptions& opts, const 
   return c;
 }
 
+namespace {
+
+double physical_memory_bytes() {
+  const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGE_SIZE);
+  return pages > 0 && page > 0 ? static_cast<double>(pages) * static_cast<double>(page) : 0.0;
+}
+
+// The rounds the budget buys at the costs in use (measured costs can be cheaper than declared
+// ones) and the memory a rank will hold, printed before any work starts.
+void check_footprint(const Config& c, const std::vector<double>& cost, std::int64_t offline_rows,
+                     int ranks) {
+  const double rounds = implied_rounds(c.budget_total, cost, c.online.batch_transitions);
+  if (rounds > kMaxRounds) {
+    throw InputError("budget.total: " + std::to_string(c.budget_total) + " buys " +
+                     std::to_string(static_cast<long long>(rounds)) +
+                     " rounds at the cheapest level's cost in use; expected at most " +
+                     std::to_string(static_cast<long long>(kMaxRounds)));
+  }
+  Config priced = c;
+  for (std::size_t k = 0; k < priced.levels.size() && k < cost.size(); ++k) {
+    priced.levels[k].cost = cost[k];
+  }
+  const MemoryEstimate m = estimate_memory(priced, offline_rows, ranks);
+  log::info("memory: about " + describe_memory(m) + "; at most " +
+            std::to_string(static_cast<long long>(rounds)) + " rounds");
+  const double physical = physical_memory_bytes();
+  if (physical > 0 && m.total() > physical) {
+    log::warn("memory: the estimate exceeds this node's " +
+              std::to_string(static_cast<long long>(physical / 1e6)) +
+              " MB; lower online.buffer_capacity, online.batch_transitions or igm.history");
+  }
+}
+
+}  // namespace
+
 void run_session(const Config& c, const Comm& comm, const std::string& path,
                  const std::string& pretrained, const ResumePoint* resume) {
   const io::Dataset data = offline_dataset(c);
   const Levels levels = build_levels(c, comm, resume ? &resume->header.level_cost : nullptr);
+  check_footprint(c, levels.cost, static_cast<std::int64_t>(data.data.size()), comm.size());
   Session session(c, comm, path, data, levels);
   if (resume != nullptr) {
     session.start_resumed(*resume);

@@ -1,9 +1,12 @@
 // The schema of a config file: every key, its default (from the merged built-in YAML) and its
 // range.
+#include <algorithm>
 #include <cmath>
 #include <set>
+#include <sstream>
 
 #include "mfhrl/core/error.h"
+#include "mfhrl/core/footprint.h"
 #include "validate.h"
 #include "yaml_fields.h"
 
@@ -13,6 +16,22 @@ namespace {
 void require(Fields& f, const std::string& key, bool ok, const std::string& expected) {
   if (!ok) f.fail(key, expected, f.node()[key]);
 }
+
+// An integer key in [lo, hi], checked before it narrows to int. `why` says what the upper bound
+// protects (memory or time), so a user who hits it knows what to change.
+int bounded(Fields& f, const std::string& key, long long fallback, long long lo, long long hi,
+            const std::string& why, bool required = false) {
+  const long long v = f.integer(key, fallback, required);
+  if (v < lo || v > hi) {
+    f.fail(key,
+           "an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]" +
+               (why.empty() ? "" : " (" + why + ")"),
+           f.node()[key]);
+  }
+  return static_cast<int>(v);
+}
+
+constexpr long long kMaxSteps = 100000000;  // 1e8 gradient or env steps: weeks on one core
 
 LevelConfig read_level(const YAML::Node& node, const std::string& path, const std::string& source,
                        bool needs_cost) {
@@ -32,13 +51,11 @@ LevelConfig read_level(const YAML::Node& node, const std::string& path, const st
   require(f, "action_noise_std", l.action_noise_std >= 0, "a number >= 0");
   l.timestep = f.number("timestep", 0.01, true);
   require(f, "timestep", l.timestep > 0, "a timestep > 0 seconds");
-  l.substeps = static_cast<int>(f.integer("substeps", 5, true));
-  require(f, "substeps", l.substeps >= 1, "an integer >= 1");
+  l.substeps = bounded(f, "substeps", 5, 1, 1000, "", true);
   require(f, "timestep", std::fabs(l.timestep * l.substeps - 0.05) < 1e-6,
           "timestep * substeps == 0.05 s (the control period); substeps is " +
               std::to_string(l.substeps));
-  l.solver_iterations = static_cast<int>(f.integer("solver_iterations", 100));
-  require(f, "solver_iterations", l.solver_iterations >= 1, "an integer >= 1");
+  l.solver_iterations = bounded(f, "solver_iterations", 100, 1, 10000, "");
   l.integrator = f.text("integrator", "euler");
   require(f, "integrator",
           l.integrator == "euler" || l.integrator == "rk4" || l.integrator == "implicit",
@@ -90,8 +107,7 @@ Config config_from_yaml(const YAML::Node& root, const std::string& source) {
   }
 
   Fields env(top.child("env"), "env", source);
-  c.episode_steps = static_cast<int>(env.integer("episode_steps", 1000));
-  require(env, "episode_steps", c.episode_steps >= 1, "an integer >= 1");
+  c.episode_steps = bounded(env, "episode_steps", 1000, 1, 1000000, "");
   env.finish();
 
   Fields budget(top.child("budget"), "budget", source);
@@ -100,39 +116,44 @@ Config config_from_yaml(const YAML::Node& root, const std::string& source) {
   budget.finish();
 
   Fields off(top.child("offline"), "offline", source);
-  c.offline.policies = static_cast<int>(off.integer("policies", 8));
-  require(off, "policies", c.offline.policies >= 1, "an integer L >= 1");
-  c.offline.steps = static_cast<int>(off.integer("steps", 10000));
-  require(off, "steps", c.offline.steps >= 0, "an integer >= 0");
+  c.offline.policies =
+      bounded(off, "policies", 8, 1, 1024, "L; each policy is trained and evaluated every round");
+  c.offline.steps = bounded(off, "steps", 10000, 0, kMaxSteps, "gradient steps per policy");
   c.offline.bootstrap = off.text("bootstrap", "poisson");
   c.offline.dataset = off.text("dataset", "");
   c.offline.obs_normalization = off.text("obs_normalization", c.offline.obs_normalization);
   require(off, "obs_normalization",
           c.offline.obs_normalization == "none" || c.offline.obs_normalization == "dataset",
           "none or dataset");
-  c.offline.eval_every = static_cast<int>(off.integer("eval_every", c.offline.eval_every));
-  require(off, "eval_every", c.offline.eval_every >= 0, "an integer >= 0 (0: no evaluation)");
+  c.offline.eval_every =
+      bounded(off, "eval_every", c.offline.eval_every, 0, kMaxSteps, "0: no evaluation");
   off.finish();
 
   Fields on(top.child("online"), "online", source);
-  c.online.batch_transitions = static_cast<int>(on.integer("batch_transitions", 1000));
-  require(on, "batch_transitions", c.online.batch_transitions >= 1, "an integer n >= 1");
-  c.online.updates_per_round = static_cast<int>(on.integer("updates_per_round", 100));
-  require(on, "updates_per_round", c.online.updates_per_round >= 0, "an integer >= 0");
+  c.online.batch_transitions = bounded(on, "batch_transitions", 1000, 1, 1000000,
+                                       "n; every rank holds each batch, 166 bytes a row");
+  c.online.updates_per_round =
+      bounded(on, "updates_per_round", 100, 0, 1000000, "gradient steps per policy per round");
   c.online.envs = static_cast<int>(on.integer("envs", 4));
-  require(on, "envs", c.online.envs >= 1 && c.online.envs <= c.online.batch_transitions,
-          "an integer in [1, online.batch_transitions]");
+  require(
+      on, "envs",
+      c.online.envs >= 1 && c.online.envs <= c.online.batch_transitions && c.online.envs <= 4096,
+      "an integer in [1, min(online.batch_transitions, 4096)]");
   c.online.rollout = on.text("rollout", "thompson");
   require(on, "rollout", c.online.rollout == "thompson" || c.online.rollout == "map",
           "thompson or map");
-  c.online.buffer_capacity =
-      static_cast<int>(on.integer("buffer_capacity", c.online.buffer_capacity));
+  c.online.buffer_capacity = bounded(on, "buffer_capacity", c.online.buffer_capacity, 1, 20000000,
+                                     "rows per level, 166 bytes each");
   c.online.update = on.text("update", c.online.update);
   require(on, "update", c.online.update == "h2o" || c.online.update == "cql", "h2o or cql");
   on.finish();
 
   Fields net(top.child("network"), "network", source);
   c.network.hidden = net.int_list("hidden", c.network.hidden);
+  require(net, "hidden",
+          c.network.hidden.size() <= 16 &&
+              *std::max_element(c.network.hidden.begin(), c.network.hidden.end()) <= 8192,
+          "at most 16 layers of widths <= 8192");
   c.network.actor_lr = net.number("actor_lr", c.network.actor_lr);
   require(net, "actor_lr", c.network.actor_lr > 0, "a learning rate > 0");
   c.network.critic_lr = net.number("critic_lr", c.network.critic_lr);
@@ -141,8 +162,7 @@ Config config_from_yaml(const YAML::Node& root, const std::string& source) {
   require(net, "alpha_lr", c.network.alpha_lr > 0, "a learning rate > 0");
   c.network.init_alpha = net.number("init_alpha", c.network.init_alpha);
   require(net, "init_alpha", c.network.init_alpha > 0, "a temperature > 0");
-  c.network.batch_size = static_cast<int>(net.integer("batch_size", c.network.batch_size));
-  require(net, "batch_size", c.network.batch_size >= 2, "an integer >= 2");
+  c.network.batch_size = bounded(net, "batch_size", c.network.batch_size, 2, 65536, "");
   c.network.gamma = net.number("gamma", c.network.gamma);
   require(net, "gamma", c.network.gamma >= 0 && c.network.gamma < 1, "a discount in [0, 1)");
   c.network.tau = net.number("tau", c.network.tau);
@@ -153,8 +173,8 @@ Config config_from_yaml(const YAML::Node& root, const std::string& source) {
   net.finish();
 
   Fields cql(top.child("cql"), "cql", source);
-  c.cql.actions = static_cast<int>(cql.integer("actions", c.cql.actions));
-  require(cql, "actions", c.cql.actions >= 1, "an integer >= 1");
+  c.cql.actions = bounded(cql, "actions", c.cql.actions, 1, 1000,
+                          "each update evaluates the critics at 3 * actions per row");
   c.cql.weight = cql.number("weight", c.cql.weight);
   require(cql, "weight", c.cql.weight >= 0, "a number >= 0");
   c.cql.backup_entropy = cql.boolean("backup_entropy", c.cql.backup_entropy);
@@ -177,6 +197,10 @@ Config config_from_yaml(const YAML::Node& root, const std::string& source) {
   c.h2o.input_noise = h2o.number("input_noise", c.h2o.input_noise);
   require(h2o, "input_noise", c.h2o.input_noise >= 0, "a number >= 0");
   c.h2o.disc_hidden = h2o.int_list("disc_hidden", c.h2o.disc_hidden);
+  require(h2o, "disc_hidden",
+          c.h2o.disc_hidden.size() <= 16 &&
+              *std::max_element(c.h2o.disc_hidden.begin(), c.h2o.disc_hidden.end()) <= 8192,
+          "at most 16 layers of widths <= 8192");
   c.h2o.disc_lr = h2o.number("disc_lr", c.h2o.disc_lr);
   require(h2o, "disc_lr", c.h2o.disc_lr > 0, "a learning rate > 0");
   c.h2o.disc_steps_per_update =
@@ -191,8 +215,8 @@ Config config_from_yaml(const YAML::Node& root, const std::string& source) {
   h2o.finish();
 
   Fields igm(top.child("igm"), "igm", source);
-  c.igm.history = static_cast<int>(igm.integer("history", c.igm.history));
-  require(igm, "history", c.igm.history >= 1, "an integer M >= 1");
+  c.igm.history = bounded(igm, "history", c.igm.history, 1, 1000,
+                          "M; every round re-evaluates every policy on K * M batches");
   c.igm.threshold_scale = igm.number("threshold_scale", c.igm.threshold_scale);
   require(igm, "threshold_scale", c.igm.threshold_scale >= 0, "a number >= 0");
   c.igm.threshold_budget = igm.text("threshold_budget", c.igm.threshold_budget);
@@ -203,6 +227,18 @@ Config config_from_yaml(const YAML::Node& root, const std::string& source) {
   require(igm, "threshold", c.igm.threshold == "entropy_rate" || c.igm.threshold == "paper",
           "entropy_rate or paper");
   igm.finish();
+  // A budget is bounded by the rounds it buys at the cheapest level (time, and a trace row each).
+  std::vector<double> costs;
+  for (const LevelConfig& l : c.levels) costs.push_back(l.cost);
+  const double rounds = implied_rounds(c.budget_total, costs, c.online.batch_transitions);
+  if (rounds > kMaxRounds) {
+    std::ostringstream msg;
+    msg << source << ": key 'budget.total': " << c.budget_total << " buys " << rounds
+        << " rounds of online.batch_transitions = " << c.online.batch_transitions
+        << " at the cheapest level's cost " << *std::min_element(costs.begin(), costs.end())
+        << "; expected at most " << kMaxRounds << " rounds";
+    throw InputError(msg.str());
+  }
   // The history is the tail of the buffer, so the buffer must hold M batches; 20M rows are 3.3 GB.
   const long long min_capacity = static_cast<long long>(c.igm.history) * c.online.batch_transitions;
   if (c.online.buffer_capacity < min_capacity || c.online.buffer_capacity > 20000000) {
@@ -225,6 +261,10 @@ Config config_from_yaml(const YAML::Node& root, const std::string& source) {
   c.posterior.step = post.number("step", c.posterior.step);
   require(post, "step", c.posterior.step > 0 && c.posterior.step <= 100,
           "a number of nats in (0, 100]");
+  c.posterior.calibrate = post.text("calibrate", c.posterior.calibrate);
+  require(post, "calibrate",
+          c.posterior.calibrate == "offline" || c.posterior.calibrate == "first_batch",
+          "offline or first_batch");
   c.posterior.loss = post.text("loss", c.posterior.loss);
   require(
       post, "loss",
@@ -244,11 +284,9 @@ Config config_from_yaml(const YAML::Node& root, const std::string& source) {
   post.finish();
 
   Fields ev(top.child("eval"), "eval", source);
-  c.eval_episodes = static_cast<int>(ev.integer("episodes", c.eval_episodes));
-  require(ev, "episodes", c.eval_episodes >= 1 && c.eval_episodes <= 1000,
-          "an integer in [1, 1000]");
-  c.eval_all_every = static_cast<int>(ev.integer("all_every", c.eval_all_every));
-  require(ev, "all_every", c.eval_all_every >= 0, "an integer >= 0 (0: the last round only)");
+  c.eval_episodes = bounded(ev, "episodes", c.eval_episodes, 1, 1000, "");
+  c.eval_all_every =
+      bounded(ev, "all_every", c.eval_all_every, 0, 1000000, "0: the last round only");
   ev.finish();
 
   Fields reg(top.child("regret"), "regret", source);
@@ -256,28 +294,22 @@ Config config_from_yaml(const YAML::Node& root, const std::string& source) {
   reg.finish();
 
   Fields ck(top.child("checkpoint"), "checkpoint", source);
-  c.checkpoint_every = static_cast<int>(ck.integer("every", 1));
-  require(ck, "every", c.checkpoint_every >= 1, "an integer >= 1");
+  c.checkpoint_every = bounded(ck, "every", 1, 1, 1000000, "");
   ck.finish();
 
   Fields col(top.child("collect"), "collect", source);
-  c.collect_steps = static_cast<int>(col.integer("steps", c.collect_steps));
-  require(col, "steps", c.collect_steps >= 1, "an integer >= 1");
+  c.collect_steps =
+      bounded(col, "steps", c.collect_steps, 1, 20000000, "transitions, 166 bytes each");
   c.collect_policy = col.text("policy", c.collect_policy);
   require(col, "policy", is_dataset_kind(c.collect_policy), kDatasetKinds);
-  c.collect_sac_steps = static_cast<int>(col.integer("sac_steps", c.collect_sac_steps));
-  require(col, "sac_steps", c.collect_sac_steps >= 0, "an integer >= 0");
+  c.collect_sac_steps = bounded(col, "sac_steps", c.collect_sac_steps, 0, kMaxSteps, "");
   c.collect_medium_return = col.number("medium_return", c.collect_medium_return);
-  c.collect_eval_every = static_cast<int>(col.integer("eval_every", c.collect_eval_every));
-  require(col, "eval_every", c.collect_eval_every >= 1, "an integer >= 1");
-  c.collect_eval_episodes = static_cast<int>(col.integer("eval_episodes", c.collect_eval_episodes));
-  require(col, "eval_episodes", c.collect_eval_episodes >= 1 && c.collect_eval_episodes <= 100,
-          "an integer in [1, 100]");
+  c.collect_eval_every = bounded(col, "eval_every", c.collect_eval_every, 1, kMaxSteps, "");
+  c.collect_eval_episodes = bounded(col, "eval_episodes", c.collect_eval_episodes, 1, 100, "");
   col.finish();
 
   Fields ref(top.child("reference"), "reference", source);
-  c.reference_sac_steps = static_cast<int>(ref.integer("sac_steps", c.reference_sac_steps));
-  require(ref, "sac_steps", c.reference_sac_steps >= 0, "an integer >= 0");
+  c.reference_sac_steps = bounded(ref, "sac_steps", c.reference_sac_steps, 0, kMaxSteps, "");
   ref.finish();
 
   top.finish();

@@ -70,11 +70,15 @@ TEST(ConfigLoad, ResolvedYamlReproducesTheConfig) {
   EXPECT_DOUBLE_EQ(b.real.gravity_scale, 1.1);
   EXPECT_NE(config_hash(a), config_hash(parse_config_text(y, "r", {"seed=1"})));
   // posterior.eta: auto survives the round trip as the word, a number as the number.
-  const Config au = parse_config_text("", "t.yaml", {"posterior.eta=auto", "posterior.loss=value"});
+  const Config au = parse_config_text(
+      "", "t.yaml",
+      {"posterior.eta=auto", "posterior.loss=value", "posterior.calibrate=first_batch"});
   EXPECT_TRUE(au.posterior.eta_auto);
   const Config au2 = parse_config_text(to_yaml(au), "resolved");
   EXPECT_TRUE(au2.posterior.eta_auto);
   EXPECT_EQ(au2.posterior.loss, "value");
+  EXPECT_EQ(au2.posterior.calibrate, "first_batch");
+  EXPECT_EQ(parse_config_text("", "t.yaml").posterior.calibrate, "offline");
   EXPECT_NE(to_yaml(au).find("eta: auto"), std::string::npos);
   const Config raw = parse_config_text("", "t.yaml", {"posterior.eta=0.25"});
   EXPECT_FALSE(raw.posterior.eta_auto);
@@ -135,10 +139,20 @@ TEST(ConfigLoad, BadConfigsNameTheKey) {
       {"budget: {total: 1}",
        {"posterior.loss=return", "offline.policies=4", "online.envs=6"},
        {"posterior.loss", "online.envs (6) is not a multiple of offline.policies (4)"}},
+      {"budget: {total: 1}",
+       {"posterior.calibrate=online"},
+       {"posterior.calibrate", "offline or first_batch", "'online'"}},
       {"budget: {total: 1}", {"igm.threshold=sqrt"}, {"igm.threshold", "entropy_rate or paper"}},
-      {"budget: {total: 1}", {"eval.all_every=-1"}, {"eval.all_every", ">= 0"}},
+      {"budget: {total: 1}", {"eval.all_every=-1"}, {"eval.all_every", "[0, 1000000]"}},
       {"budget: {total: 1}", {"eval.episodes=100000"}, {"eval.episodes", "[1, 1000]"}},
-      {"budget: {total: 1}", {"offline.policies=0"}, {"offline.policies", ">= 1"}},
+      {"budget: {total: 1}", {"offline.policies=0"}, {"offline.policies", "[1, 1024]"}},
+      {"budget: {total: 1}", {"igm.history=100000000"}, {"igm.history", "[1, 1000]", "K * M"}},
+      {"budget: {total: 1}",
+       {"online.batch_transitions=4294967297"},
+       {"online.batch_transitions", "[1, 1000000]", "4294967297"}},
+      {"budget: {total: 1}", {"network.hidden=[64,100000]"}, {"network.hidden", "8192"}},
+      {"budget: {total: 1e308}", {}, {"budget.total", "1e+308", "at most 100000 rounds"}},
+      {"budget: {total: 1}", {"offline.steps=1000000000"}, {"offline.steps", "[0, 100000000]"}},
       {"budget: {total: 1}", {"network.hidden=[0]"}, {"network.hidden"}},
       {"budget: {total: 1}", {"igm.threshold_budget=all"}, {"igm.threshold_budget"}},
       {"budget: {total: 1}", {"budget.total"}, {"expected key=value"}},
