@@ -28,6 +28,8 @@ OnlineLoop::OnlineLoop(const Config& c, const Comm& comm, const Levels& levels,
       threshold_budget_(parse_threshold_budget(c.igm.threshold_budget)),
       threshold_form_(parse_threshold_form(c.igm.threshold)),
       return_loss_(c.posterior.loss == "return"),
+      first_batch_eta_(c.posterior.eta_auto && c.offline.policies >= 2 &&
+                       (return_loss_ || c.posterior.calibrate == "first_batch")),
       scratch_(learn::agent_spec(c), c.seed, 0) {
   const int K = c.num_levels();
   state_.budget.total = c.budget_total;
@@ -205,15 +207,17 @@ std::vector<double> OnlineLoop::policy_losses(int level, const Transitions& batc
 // Step 4: p_r ∝ p_{r-1} exp(-eta L(B)), L from each owner, summed over ranks.
 std::vector<double> OnlineLoop::update_posterior(int level, const Transitions& batch) {
   std::vector<double> losses = policy_losses(level, batch);
-  if (return_loss_ && c_.posterior.eta_auto && !(state_.eta > 0.0)) {
-    // The offline data carries no policy's return, so eta auto is set on the first batch.
+  if (first_batch_eta_ && !(state_.eta > 0.0)) {
+    // eta auto on the first collected batch (posterior.calibrate: first_batch, or the return
+    // statistic, which the offline data cannot give).
     const double eta = eta_from_loss_spread({losses}, c_.posterior.step);
     state_.eta = eta > 0.0 ? eta : c_.posterior.eta;
     char buf[224];
     std::snprintf(buf, sizeof buf,
-                  "posterior: eta auto = %.6g (return statistic on round %lld's batch: it moves "
+                  "posterior: eta auto = %.6g (%s statistic on round %lld's batch: it moves "
                   "the log-weights apart by %.3g nats)%s",
-                  state_.eta, static_cast<long long>(state_.round), c_.posterior.step,
+                  state_.eta, c_.posterior.loss.c_str(), static_cast<long long>(state_.round),
+                  c_.posterior.step,
                   eta > 0.0 ? "" : "; the policies were indistinguishable, posterior.eta used");
     log::info(buf);
   }
@@ -227,9 +231,9 @@ void OnlineLoop::calibrate_eta() {
     return;
   }
   const int L = c_.offline.policies, batches = 8;
-  if (return_loss_ && L >= 2) {
+  if (first_batch_eta_ && L >= 2) {
     state_.eta = 0.0;  // set from the first collected batch (update_posterior)
-    log::info("posterior: eta auto with the return statistic is set on the first batch");
+    log::info("posterior: eta auto will be set on the first collected batch");
     return;
   }
   if (L < 2) {

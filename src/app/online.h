@@ -101,6 +101,7 @@ class OnlineLoop {
   ThresholdBudget threshold_budget_;
   ThresholdForm threshold_form_;
   bool return_loss_;      // posterior.loss: return
+  bool first_batch_eta_;  // eta auto, measured on round 1's batch
   learn::Agent scratch_;  // receives broadcast actors
   RunState state_;
   std::function<bool()> poll_;

@@ -237,6 +237,7 @@ std::string to_yaml(const Config& c) {
   }
   n["posterior"]["step"] = c.posterior.step;
   n["posterior"]["loss"] = c.posterior.loss;
+  n["posterior"]["calibrate"] = c.posterior.calibrate;
   n["eval"]["episodes"] = c.eval_episodes;
   n["eval"]["all_every"] = c.eval_all_every;
   n["regret"]["reference_return"] = c.reference_return;

@@ -97,6 +97,9 @@ struct PosteriorConfig {
   // With eta auto: one online-sized batch of real data moves the policies' log-weights apart by
   // this many nats (the median over calibration batches of the std over policies of eta L_l).
   double step = 0.5;
+  // Where eta auto is measured: offline (8 online-sized batches of the offline data, before the
+  // first round) | first_batch (round 1's collected batch). return always uses first_batch.
+  std::string calibrate = "offline";
   // The statistic L_l(B): critic (importance-weighted Bellman error of policy l's critics on B) |
   // value (minus policy l's own value estimate min_j Q_j(s, mean action of pi_l(s)) over B's
   // states) | return (every policy collects its share of B, split_counts(n, L) rows in policy
