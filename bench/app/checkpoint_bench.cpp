@@ -48,7 +48,7 @@ Transitions synthetic(std::size_t n, std::uint64_t index) {
 }
 
 template <typename F>
-double median_seconds(const Comm& comm, int reps, F f) {
+double median_seconds(const dist::Comm& comm, int reps, F f) {
   std::vector<double> t;
   for (int i = 0; i < reps; ++i) {
     comm.barrier();
@@ -76,10 +76,10 @@ void write_plain(const std::string& path, const std::vector<std::uint8_t>& paylo
   std::rename(tmp.c_str(), path.c_str());
 }
 
-int bench_main(const Comm& comm) {
+int bench_main(const dist::Comm& comm) {
   learn::init_threads();
-  ConfigSource src;
-  const Config c = load_config(src);  // the built-in defaults
+  config::ConfigSource src;
+  const Config c = config::load_config(src);  // the built-in defaults
   const Transitions offline = synthetic(10000, 1);
   const app::Levels levels = app::build_levels(c, comm);
   app::PolicySet policies(c, comm, offline);
@@ -132,7 +132,7 @@ int bench_main(const Comm& comm) {
   double plain = 0.0;
   if (comm.rank() == 0) {
     std::vector<std::uint8_t> payload(static_cast<std::size_t>(total), 0x5a);
-    const SerialComm serial;
+    const dist::SerialComm serial;
     plain = median_seconds(serial, 5, [&] { write_plain(path + ".bin", payload); });
     std::remove((path + ".bin").c_str());
   }
@@ -158,10 +158,10 @@ int bench_main(const Comm& comm) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (launched_under_mpi()) {
-    MpiComm comm(&argc, &argv);
+  if (dist::launched_under_mpi()) {
+    dist::MpiComm comm(&argc, &argv);
     return bench_main(comm);
   }
-  const SerialComm comm;
+  const dist::SerialComm comm;
   return bench_main(comm);
 }

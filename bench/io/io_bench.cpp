@@ -67,7 +67,7 @@ std::string bench_dir() {
 
 // Writes every policy's blobs into a checkpoint file (temp + rename), as a run does.
 void write_hdf5(const std::string& path, const TensorBlobs& blobs) {
-  const mfhrl::SerialComm comm;
+  const mfhrl::dist::SerialComm comm;
   mfhrl::io::write_file_atomically(path, comm, [&](mfhrl::io::H5File& f) {
     for (int p = 0; p < kPolicies; ++p)
       f.write_blobs("checkpoint/policy_" + std::to_string(p), blobs);

@@ -16,10 +16,10 @@ namespace {
 
 constexpr int kActions = 1024;
 
-std::shared_ptr<const LevelModel> level(int k) {
-  static const auto levels = default_halfcheetah_levels();
-  static std::shared_ptr<const LevelModel> models[3];
-  if (!models[k]) models[k] = LevelModel::create(levels[static_cast<std::size_t>(k)]);
+std::shared_ptr<const sim::LevelModel> level(int k) {
+  static const auto levels = sim::default_halfcheetah_levels();
+  static std::shared_ptr<const sim::LevelModel> models[3];
+  if (!models[k]) models[k] = sim::LevelModel::create(levels[static_cast<std::size_t>(k)]);
   return models[k];
 }
 
@@ -46,7 +46,7 @@ struct RawSim {
   mjData* d;
   int substeps;
   int t = 0;
-  explicit RawSim(const LevelModel& lm)
+  explicit RawSim(const sim::LevelModel& lm)
       : m(lm.mj()), d(mj_makeData(lm.mj())), substeps(lm.config().substeps) {}
   ~RawSim() { mj_deleteData(d); }
   RawSim(const RawSim&) = delete;
@@ -63,7 +63,7 @@ struct RawSim {
 
 void BM_EnvStep(benchmark::State& state) {
   const auto lm = level(static_cast<int>(state.range(0)));
-  Env env(lm, 0, 0);
+  sim::Env env(lm, 0, 0);
   env.reset();
   const float* acts = actions().data();
   float obs[kObsDim];
@@ -101,7 +101,7 @@ BENCHMARK(BM_RawControlStep)->DenseRange(0, 2);
 // other processes hits both alike; overhead_ratio = env time / raw time per control step.
 void BM_WrapperOverhead(benchmark::State& state) {
   const auto lm = level(static_cast<int>(state.range(0)));
-  Env env(lm, 0, 0);
+  sim::Env env(lm, 0, 0);
   env.reset();
   RawSim raw(*lm);
   const float* acts = actions().data();

@@ -57,7 +57,7 @@ void put_transitions(TensorBlobs& out, const std::string& prefix, const Transiti
       make_blob(prefix + "timeouts", DType::kU8, {n}, t.timeout.data(), t.timeout.size()));
 }
 
-void put_env(TensorBlobs& out, const std::string& prefix, const EnvState& e,
+void put_env(TensorBlobs& out, const std::string& prefix, const sim::EnvState& e,
              const Rng::State& rollout) {
   const auto vec = [&](const char* name, const std::vector<double>& v) {
     out.push_back(f64_vector(prefix + name, v));
@@ -168,8 +168,8 @@ class Reader {
     return t;
   }
 
-  EnvState env(const std::string& prefix, Rng::State* rollout) const {
-    EnvState e;
+  sim::EnvState env(const std::string& prefix, Rng::State* rollout) const {
+    sim::EnvState e;
     e.qpos = values<double>(prefix + "qpos", DType::kF64, {kAny});
     e.qvel = values<double>(prefix + "qvel", DType::kF64, {kAny});
     e.qacc_warmstart = values<double>(prefix + "qacc_warmstart", DType::kF64, {kAny});
@@ -262,8 +262,8 @@ Checkpoint capture_checkpoint(const Config& c, const RunState& s, const PolicySe
     }
     sh.push_back(rng_blob(lp + "discriminator_rng", s.disc_rngs[ku].state()));
 
-    const EnvGroup& g = s.groups[ku];
-    const EnvGroupState gs = g.state();
+    const sim::EnvGroup& g = s.groups[ku];
+    const sim::EnvGroupState gs = g.state();
     const auto base = g.first() - online_instance(k, c.online.envs, 0);
     for (std::size_t i = 0; i < gs.envs.size(); ++i) {
       put_env(ck.owned, lp + "env_" + std::to_string(base + i) + "/", gs.envs[i],
@@ -285,7 +285,7 @@ Checkpoint capture_checkpoint(const Config& c, const RunState& s, const PolicySe
 
 void write_checkpoint(io::H5File& f, const Checkpoint& ck) {
   f.write_blobs("checkpoint", ck.shared);
-  const Comm& comm = f.comm();
+  const dist::Comm& comm = f.comm();
   for (int r = 0; r < comm.size(); ++r) {
     f.write_blobs_owned("checkpoint", comm.rank() == r ? ck.owned : TensorBlobs{}, r);
   }
@@ -345,8 +345,8 @@ void restore_checkpoint(const Config& c, const TensorBlobs& blobs, RunState& s, 
     r.load(lp + "discriminator", [&] { s.discs[ku].load_state(r.under(lp + "discriminator/")); });
     s.disc_rngs[ku].set_state(r.rng(lp + "discriminator_rng"));
 
-    EnvGroup& g = s.groups[ku];
-    EnvGroupState gs;
+    sim::EnvGroup& g = s.groups[ku];
+    sim::EnvGroupState gs;
     const auto base = g.first() - online_instance(k, c.online.envs, 0);
     for (int i = 0; i < g.size(); ++i) {
       Rng::State rollout{};

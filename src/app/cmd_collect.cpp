@@ -14,7 +14,7 @@ io::Dataset collect_dataset(const Config& c, const LevelConfig& level, const std
   if (!is_dataset_kind(policy)) {
     throw InputError("--policy: expected " + std::string(kDatasetKinds) + ", got '" + policy + "'");
   }
-  auto model = LevelModel::create(level);
+  auto model = sim::LevelModel::create(level);
   io::Dataset ds;
   ds.env_name = "halfcheetah";
   ds.level_name = level.name;
@@ -37,8 +37,8 @@ io::Dataset collect_dataset(const Config& c, const LevelConfig& level, const std
     ds.behaviour_return = sac.eval_return;
     return ds;
   }
-  EnvGroup env(model, c.seed, kCollectInstanceBase, 1, c.episode_steps);
-  const Policy random = [](const float*, float* a, std::uint64_t, Rng& rng) {
+  sim::EnvGroup env(model, c.seed, kCollectInstanceBase, 1, c.episode_steps);
+  const sim::Policy random = [](const float*, float* a, std::uint64_t, Rng& rng) {
     for (int j = 0; j < kActDim; ++j) a[j] = static_cast<float>(rng.uniform(-1.0, 1.0));
   };
   ds.data = env.collect({steps}, sac.agent ? sampling_policy(*sac.agent) : random);
@@ -72,7 +72,7 @@ io::Dataset offline_dataset(const Config& c) {
   return ds;
 }
 
-void add_collect_command(CLI::App& app, const Comm& comm) {
+void add_collect_command(CLI::App& app, const dist::Comm& comm) {
   auto* cmd = app.add_subcommand("collect", "Log an offline dataset (D4RL layout) on a level");
   auto opts = std::make_shared<ConfigOptions>();
   auto out = std::make_shared<std::string>();

@@ -52,7 +52,7 @@ void print_mechanism(const std::vector<TraceRow>& trace) {
   }
 }
 
-void print_run(const std::string& path, const Comm& comm) {
+void print_run(const std::string& path, const dist::Comm& comm) {
   io::RunFile f = io::RunFile::open_read(path, comm);
   const auto& m = f.meta();
   const auto trace = f.read_trace();
@@ -95,7 +95,7 @@ void print_run(const std::string& path, const Comm& comm) {
 
 }  // namespace
 
-void add_info_command(CLI::App& app, const Comm& comm) {
+void add_info_command(CLI::App& app, const dist::Comm& comm) {
   auto* cmd = app.add_subcommand("info", "Summarize a dataset or run file");
   auto path = std::make_shared<std::string>();
   cmd->add_option("file", *path, "HDF5 dataset or run file")->required()->check(CLI::ExistingFile);

@@ -15,7 +15,7 @@ namespace {
 
 // A policy from a pretrained or run file: "FILE" (policy 0) or "FILE:l".
 std::unique_ptr<learn::Agent> load_file_policy(const Config& c, const std::string& spec,
-                                               const Comm& comm) {
+                                               const dist::Comm& comm) {
   std::string path = spec;
   int index = 0;
   const auto colon = spec.rfind(':');
@@ -36,7 +36,7 @@ std::unique_ptr<learn::Agent> load_file_policy(const Config& c, const std::strin
 
 }  // namespace
 
-void add_rollout_command(CLI::App& app, const Comm& comm) {
+void add_rollout_command(CLI::App& app, const dist::Comm& comm) {
   auto* cmd = app.add_subcommand("rollout", "Run episodes of a policy on one level");
   auto opts = std::make_shared<ConfigOptions>();
   auto policy = std::make_shared<std::string>("random");
@@ -52,9 +52,9 @@ void add_rollout_command(CLI::App& app, const Comm& comm) {
     Config c = opts->load();
     if (*seed >= 0) c.seed = static_cast<std::uint64_t>(*seed);
     const LevelConfig& lv = find_level(c, *level, "--level");
-    auto model = LevelModel::create(lv);
+    auto model = sim::LevelModel::create(lv);
     std::unique_ptr<learn::Agent> agent;
-    DeterministicPolicy pol;
+    sim::DeterministicPolicy pol;
     if (*policy == "zero") {
       pol = [](const float*, float* a) { std::fill(a, a + kActDim, 0.0f); };
     } else if (*policy == "random") {
@@ -67,7 +67,8 @@ void add_rollout_command(CLI::App& app, const Comm& comm) {
       pol = greedy_policy(*agent);
     }
     const double t0 = now_seconds();
-    const std::vector<double> returns = evaluate(model, c.seed, *episodes, pol, c.episode_steps);
+    const std::vector<double> returns =
+        sim::evaluate(model, c.seed, *episodes, pol, c.episode_steps);
     const double secs = now_seconds() - t0;
     double mean = 0, sd = 0;
     mean_std(returns, &mean, &sd);

@@ -13,7 +13,7 @@
 #include "signals.h"
 
 namespace mfhrl::app {
-void add_pretrain_command(CLI::App& app, const Comm& comm) {
+void add_pretrain_command(CLI::App& app, const dist::Comm& comm) {
   auto* cmd = app.add_subcommand("pretrain", "Offline phase: train L bootstrapped CQL policies");
   auto opts = std::make_shared<ConfigOptions>();
   auto out = std::make_shared<std::string>();
@@ -30,7 +30,7 @@ void add_pretrain_command(CLI::App& app, const Comm& comm) {
     const double t0 = now_seconds();
     const io::Dataset data = offline_dataset(c);
     PolicySet policies(c, comm, data.data);
-    policies.pretrain(c, LevelModel::create(c.real));
+    policies.pretrain(c, sim::LevelModel::create(c.real));
     policies.save(*out, c, *force);
     char buf[256];
     std::snprintf(buf, sizeof buf, "pretrain: %d policies written to %s in %.0f s",
@@ -39,7 +39,7 @@ void add_pretrain_command(CLI::App& app, const Comm& comm) {
   });
 }
 
-void add_run_command(CLI::App& app, const Comm& comm) {
+void add_run_command(CLI::App& app, const dist::Comm& comm) {
   auto* cmd =
       app.add_subcommand("run", "Offline phase, then online rounds until the budget is spent");
   auto opts = std::make_shared<ConfigOptions>();
@@ -79,17 +79,17 @@ void add_run_command(CLI::App& app, const Comm& comm) {
   });
 }
 
-void add_reference_command(CLI::App& app, const Comm& comm) {
+void add_reference_command(CLI::App& app, const dist::Comm& comm) {
   auto* cmd = app.add_subcommand("reference", "Compute J*: SAC trained on the real system");
   auto opts = std::make_shared<ConfigOptions>();
   opts->add_to(cmd);
   cmd->callback([=, &comm] {
     const Config c = opts->load();
-    auto real = LevelModel::create(c.real);
+    auto real = sim::LevelModel::create(c.real);
     const SacRun sac = train_sac(c, real, sac_options(c, c.reference_sac_steps), 0,
                                  "reference: SAC on the real system");
     const std::vector<double> returns =
-        evaluate(real, c.seed, c.eval_episodes, greedy_policy(*sac.agent), c.episode_steps);
+        sim::evaluate(real, c.seed, c.eval_episodes, greedy_policy(*sac.agent), c.episode_steps);
     double mean = 0, sd = 0;
     mean_std(returns, &mean, &sd);
     if (comm.rank() != 0) return;

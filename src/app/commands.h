@@ -9,12 +9,12 @@
 
 namespace mfhrl::app {
 
-void add_rollout_command(CLI::App& app, const Comm& comm);
-void add_collect_command(CLI::App& app, const Comm& comm);
-void add_pretrain_command(CLI::App& app, const Comm& comm);
-void add_run_command(CLI::App& app, const Comm& comm);
-void add_reference_command(CLI::App& app, const Comm& comm);
-void add_info_command(CLI::App& app, const Comm& comm);
+void add_rollout_command(CLI::App& app, const dist::Comm& comm);
+void add_collect_command(CLI::App& app, const dist::Comm& comm);
+void add_pretrain_command(CLI::App& app, const dist::Comm& comm);
+void add_run_command(CLI::App& app, const dist::Comm& comm);
+void add_reference_command(CLI::App& app, const dist::Comm& comm);
+void add_info_command(CLI::App& app, const dist::Comm& comm);
 
 // Logs `steps` transitions on `level` with a random or SAC-trained behaviour policy.
 io::Dataset collect_dataset(const Config& c, const LevelConfig& level, const std::string& policy,

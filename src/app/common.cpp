@@ -21,11 +21,11 @@ void ConfigOptions::add_to(CLI::App* cmd) {
 }
 
 Config ConfigOptions::load() const {
-  ConfigSource src;
+  config::ConfigSource src;
   src.files = files;
   src.overrides = overrides;
   src.use_demo = files.empty();
-  return load_config(src);
+  return config::load_config(src);
 }
 
 const LevelConfig& find_level(const Config& c, const std::string& name, const std::string& flag) {
@@ -38,13 +38,14 @@ const LevelConfig& find_level(const Config& c, const std::string& name, const st
   throw InputError(flag + ": unknown level '" + name + "' (known: " + known + ", real)");
 }
 
-Levels build_levels(const Config& c, const Comm& comm, const std::vector<double>* resumed_cost) {
+Levels build_levels(const Config& c, const dist::Comm& comm,
+                    const std::vector<double>* resumed_cost) {
   Levels out;
   for (const auto& l : c.levels) {
-    out.sims.push_back(LevelModel::create(l));
+    out.sims.push_back(sim::LevelModel::create(l));
     out.cost.push_back(l.cost);
   }
-  out.real = c.real_is_separate ? LevelModel::create(c.real) : out.sims.back();
+  out.real = c.real_is_separate ? sim::LevelModel::create(c.real) : out.sims.back();
   if (resumed_cost != nullptr) {
     out.cost = *resumed_cost;
   } else if (c.cost_mode == "measured") {
@@ -53,29 +54,29 @@ Levels build_levels(const Config& c, const Comm& comm, const std::vector<double>
     if (comm.rank() == 0) {
       const int steps = 2000;
       for (std::size_t k = 0; k < c.levels.size(); ++k) {
-        out.cost[k] = measure_cost_per_transition(c.levels[k], steps);
+        out.cost[k] = sim::measure_cost_per_transition(c.levels[k], steps);
       }
       const double top = out.cost.back();
       for (double& x : out.cost) x /= top;
     }
-    comm.broadcast_values(Span<double>(out.cost), 0);
+    comm.broadcast_values(dist::Span<double>(out.cost), 0);
   }
   return out;
 }
 
-Policy sampling_policy(const learn::Agent& agent) {
+sim::Policy sampling_policy(const learn::Agent& agent) {
   return [&agent](const float* obs, float* action, std::uint64_t, Rng& rng) {
     agent.act(obs, action, false, &rng);
   };
 }
 
-DeterministicPolicy greedy_policy(const learn::Agent& agent) {
+sim::DeterministicPolicy greedy_policy(const learn::Agent& agent) {
   return [&agent](const float* obs, float* action) { agent.act(obs, action, true, nullptr); };
 }
 
-void print_config(const Config& c, const Comm& comm) {
+void print_config(const Config& c, const dist::Comm& comm) {
   if (comm.rank() != 0) return;
-  log::info("# resolved config (hash " + config_hash(c) + ")\n" + to_yaml(c));
+  log::info("# resolved config (hash " + config::config_hash(c) + ")\n" + config::to_yaml(c));
 }
 
 void mean_std(const std::vector<double>& v, double* mean, double* stdev) {

@@ -41,20 +41,20 @@ const LevelConfig& find_level(const Config& c, const std::string& name, const st
 // Collective over comm (measured costs come from rank 0). `resumed_cost` (a checkpoint's) replaces
 // the declared or measured costs, so a resumed run selects with the costs it started with.
 struct Levels {
-  std::vector<std::shared_ptr<const LevelModel>> sims;  // (K)
-  std::shared_ptr<const LevelModel> real;
+  std::vector<std::shared_ptr<const sim::LevelModel>> sims;  // (K)
+  std::shared_ptr<const sim::LevelModel> real;
   std::vector<double> cost;  // (K) lambda_k in use
 };
-Levels build_levels(const Config& c, const Comm& comm,
+Levels build_levels(const Config& c, const dist::Comm& comm,
                     const std::vector<double>* resumed_cost = nullptr);
 
 // The agent's stochastic actor as a simulator exploration policy.
-Policy sampling_policy(const learn::Agent& agent);
+sim::Policy sampling_policy(const learn::Agent& agent);
 // The agent's deterministic actor (evaluation).
-DeterministicPolicy greedy_policy(const learn::Agent& agent);
+sim::DeterministicPolicy greedy_policy(const learn::Agent& agent);
 
 // Prints the resolved config (rank 0) with a header line.
-void print_config(const Config& c, const Comm& comm);
+void print_config(const Config& c, const dist::Comm& comm);
 
 // mean and (population) standard deviation.
 void mean_std(const std::vector<double>& v, double* mean, double* stdev);

@@ -14,8 +14,8 @@
 
 namespace {
 
-[[noreturn]] void fail(const mfhrl::Comm& comm, const std::string& kind, const std::string& what,
-                       int code) {
+[[noreturn]] void fail(const mfhrl::dist::Comm& comm, const std::string& kind,
+                       const std::string& what, int code) {
   const std::string who = comm.size() > 1 ? "[rank " + std::to_string(comm.rank()) + "] " : "";
   std::fprintf(stderr, "mfhrl: %s%s: %s\n", who.c_str(), kind.c_str(), what.c_str());
   std::fflush(stderr);
@@ -26,15 +26,15 @@ namespace {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::unique_ptr<mfhrl::Comm> comm;
-  if (mfhrl::launched_under_mpi()) {
-    comm = std::make_unique<mfhrl::MpiComm>(&argc, &argv);
+  std::unique_ptr<mfhrl::dist::Comm> comm;
+  if (mfhrl::dist::launched_under_mpi()) {
+    comm = std::make_unique<mfhrl::dist::MpiComm>(&argc, &argv);
   } else {
-    comm = std::make_unique<mfhrl::SerialComm>();
+    comm = std::make_unique<mfhrl::dist::SerialComm>();
   }
   mfhrl::log::configure(comm->rank(), mfhrl::log::Level::kInfo);
   mfhrl::learn::init_threads();
-  mfhrl::install_mujoco_handlers();
+  mfhrl::sim::install_mujoco_handlers();
 
   CLI::App app{"mfhrl: multi-fidelity hybrid offline-online RL (MF-HRL-IGM) on MuJoCo HalfCheetah"};
   app.require_subcommand(1);

@@ -17,7 +17,7 @@
 
 namespace mfhrl::app {
 
-OnlineLoop::OnlineLoop(const Config& c, const Comm& comm, const Levels& levels,
+OnlineLoop::OnlineLoop(const Config& c, const dist::Comm& comm, const Levels& levels,
                        const Transitions& offline, PolicySet& policies)
     : c_(c),
       comm_(comm),
@@ -68,8 +68,8 @@ TraceRow OnlineLoop::round() {
     batch = collect_every_policy(k);
   } else {
     row.rollout_policy = rollout_policy();
-    batch =
-        collect(k, row.rollout_policy, split_counts(c_.online.batch_transitions, c_.online.envs));
+    batch = collect(k, row.rollout_policy,
+                    sim::split_counts(c_.online.batch_transitions, c_.online.envs));
   }
   row.cost =
       state_.budget.charge(levels_.cost[static_cast<std::size_t>(k)], c_.online.batch_transitions);
@@ -110,7 +110,7 @@ std::vector<double> OnlineLoop::information_gains() {
     }
   }
   IgLossMatrix m = pack_ig_losses(local, L, M, own.begin, own.end);
-  comm_.allreduce_sum(Span<double>(m.data(), m.size()));
+  comm_.allreduce_sum(dist::Span<double>(m.data(), m.size()));
   const LevelLossHistory all = unpack_ig_losses(m);
   for (const auto& level : all) {
     for (const auto& losses : level) check_finite_losses(losses, state_.round);
@@ -151,7 +151,7 @@ Transitions OnlineLoop::collect(int level, int policy, const std::vector<int>& c
   const learn::Agent& actor = shared_policy(policy);
   const Block inst = instance_block(c_.online.envs, comm_.size(), comm_.rank());
   const std::vector<int> mine(counts.begin() + inst.begin, counts.begin() + inst.end);
-  EnvGroup& group = state_.groups[static_cast<std::size_t>(level)];
+  sim::EnvGroup& group = state_.groups[static_cast<std::size_t>(level)];
   const Transitions local = group.collect(mine, sampling_policy(actor));
   std::vector<std::uint8_t> bytes;
   serialize(local, bytes);
@@ -163,12 +163,12 @@ Transitions OnlineLoop::collect(int level, int policy, const std::vector<int>& c
 // and a segment's mean reward is that policy's return per step on the level.
 Transitions OnlineLoop::collect_every_policy(int level) {
   const int L = c_.offline.policies, per_policy = c_.online.envs / L;
-  const std::vector<int> shares = split_counts(c_.online.batch_transitions, L);
+  const std::vector<int> shares = sim::split_counts(c_.online.batch_transitions, L);
   Transitions batch;
   batch.reserve(static_cast<std::size_t>(c_.online.batch_transitions));
   for (int l = 0; l < L; ++l) {
     if (shares[static_cast<std::size_t>(l)] == 0) continue;
-    const std::vector<int> own = split_counts(shares[static_cast<std::size_t>(l)], per_policy);
+    const std::vector<int> own = sim::split_counts(shares[static_cast<std::size_t>(l)], per_policy);
     std::vector<int> counts(static_cast<std::size_t>(c_.online.envs), 0);
     for (int i = 0; i < per_policy; ++i)
       counts[static_cast<std::size_t>(l + L * i)] = own[static_cast<std::size_t>(i)];
@@ -183,7 +183,7 @@ std::vector<double> OnlineLoop::local_losses(const Transitions& batch,
   if (return_loss_) {
     const int L = c_.offline.policies;
     const std::vector<double> all =
-        segment_return_losses(batch.rew, split_counts(static_cast<int>(batch.size()), L));
+        segment_return_losses(batch.rew, sim::split_counts(static_cast<int>(batch.size()), L));
     for (int l = policies_.block().begin; l < policies_.block().end; ++l)
       losses[static_cast<std::size_t>(l)] = all[static_cast<std::size_t>(l)];
     return losses;
@@ -284,8 +284,8 @@ std::vector<double> OnlineLoop::evaluate_deployed(int policy) {
   const Block mine = block_of(E, comm_.size(), comm_.rank());
   std::vector<double> returns(static_cast<std::size_t>(E), 0.0);
   if (mine.size() > 0) {
-    const std::vector<double> local = evaluate(levels_.real, c_.seed, mine.size(),
-                                               greedy_policy(actor), c_.episode_steps, mine.begin);
+    const std::vector<double> local = sim::evaluate(
+        levels_.real, c_.seed, mine.size(), greedy_policy(actor), c_.episode_steps, mine.begin);
     std::copy(local.begin(), local.end(), returns.begin() + mine.begin);
   }
   comm_.allreduce_sum(returns);
@@ -295,8 +295,9 @@ std::vector<double> OnlineLoop::evaluate_deployed(int policy) {
 std::vector<double> OnlineLoop::evaluate_all() {
   std::vector<double> mean(static_cast<std::size_t>(c_.offline.policies), 0.0);
   for (int l = policies_.block().begin; l < policies_.block().end; ++l) {
-    const std::vector<double> r = evaluate(levels_.real, c_.seed, c_.eval_episodes,
-                                           greedy_policy(policies_.agent(l)), c_.episode_steps, 0);
+    const std::vector<double> r =
+        sim::evaluate(levels_.real, c_.seed, c_.eval_episodes, greedy_policy(policies_.agent(l)),
+                      c_.episode_steps, 0);
     double sd = 0.0;
     mean_std(r, &mean[static_cast<std::size_t>(l)], &sd);
   }

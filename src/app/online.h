@@ -28,7 +28,7 @@ struct RunState {
   RegretAccumulator regret;
   std::vector<Transitions> buffers;              // (K) FIFO replay buffer of each level
   std::vector<std::deque<Transitions>> history;  // (K) last M batches of each level
-  std::vector<EnvGroup> groups;                  // (K) this rank's env instances of each level
+  std::vector<sim::EnvGroup> groups;             // (K) this rank's env instances of each level
   std::vector<learn::Discriminator> discs;       // (K) used where the level has a dynamics gap
   std::vector<Rng> policy_rngs;                  // (owned block) online minibatch streams
   std::vector<Rng> disc_rngs;                    // (K) discriminator minibatch streams
@@ -41,8 +41,8 @@ struct RoundInterrupted {};
 class OnlineLoop {
  public:
   // Sets up round 0: uniform posterior, empty buffers, this rank's env instances.
-  OnlineLoop(const Config& c, const Comm& comm, const Levels& levels, const Transitions& offline,
-             PolicySet& policies);
+  OnlineLoop(const Config& c, const dist::Comm& comm, const Levels& levels,
+             const Transitions& offline, PolicySet& policies);
 
   bool done() const { return state_.budget.exhausted(); }
   // posterior.eta: auto: eta from the policies' statistic on online-sized batches of the offline
@@ -93,7 +93,7 @@ class OnlineLoop {
                                    Rng& rng) const;
 
   const Config& c_;
-  const Comm& comm_;
+  const dist::Comm& comm_;
   const Levels& levels_;
   const Transitions& offline_;
   PolicySet& policies_;

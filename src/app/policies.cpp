@@ -13,7 +13,7 @@
 
 namespace mfhrl::app {
 
-PolicySet::PolicySet(const Config& c, const Comm& comm, const Transitions& data)
+PolicySet::PolicySet(const Config& c, const dist::Comm& comm, const Transitions& data)
     : comm_(comm),
       data_(data),
       num_policies_(c.offline.policies),
@@ -44,7 +44,7 @@ Transitions PolicySet::sample_offline(int l, std::size_t batch, Rng& rng) const 
   return data_.gather(samplers_[static_cast<std::size_t>(l - block_.begin)].sample(batch, rng));
 }
 
-void PolicySet::pretrain(const Config& c, const std::shared_ptr<const LevelModel>& real) {
+void PolicySet::pretrain(const Config& c, const std::shared_ptr<const sim::LevelModel>& real) {
   const int steps = c.offline.steps;
   const double t0 = now_seconds();
   const int total = steps * block_.size();
@@ -59,7 +59,7 @@ void PolicySet::pretrain(const Config& c, const std::shared_ptr<const LevelModel
       const int every = c.offline.eval_every;
       if (every > 0 && real && ((s + 1) % every == 0 || s + 1 == steps)) {
         std::vector<double> returns =
-            evaluate(real, c.seed, c.eval_episodes, greedy_policy(a), c.episode_steps, 0);
+            sim::evaluate(real, c.seed, c.eval_episodes, greedy_policy(a), c.episode_steps, 0);
         double mean = 0.0, sd = 0.0;
         mean_std(returns, &mean, &sd);
         char line[256];
@@ -84,13 +84,13 @@ void PolicySet::pretrain(const Config& c, const std::shared_ptr<const LevelModel
 
 io::RunFileMeta run_file_meta(const Config& c) {
   io::RunFileMeta m;
-  m.config_yaml = to_yaml(c);
+  m.config_yaml = config::to_yaml(c);
   m.seed = c.seed;
   m.strategy = c.strategy;
   m.levels = c.num_levels();
   m.policies = c.offline.policies;
   m.budget_total = c.budget_total;
-  m.config_hash = config_hash(c);
+  m.config_hash = config::config_hash(c);
   return m;
 }
 

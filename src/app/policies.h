@@ -24,7 +24,7 @@ io::RunFileMeta run_file_meta(const Config& c);
 class PolicySet {
  public:
   // Builds this rank's block of fresh agents and their bootstrap samplers over `data`.
-  PolicySet(const Config& c, const Comm& comm, const Transitions& data);
+  PolicySet(const Config& c, const dist::Comm& comm, const Transitions& data);
 
   const Block& block() const { return block_; }
   int num_policies() const { return num_policies_; }
@@ -36,7 +36,7 @@ class PolicySet {
 
   // Offline phase: offline.steps CQL updates for every owned policy; with offline.eval_every > 0,
   // eval.episodes deterministic episodes of the policy on `real` every that many steps (logged).
-  void pretrain(const Config& c, const std::shared_ptr<const LevelModel>& real);
+  void pretrain(const Config& c, const std::shared_ptr<const sim::LevelModel>& real);
 
   // Collective over comm: writes every policy (each by its owner) to path, atomically.
   void save(const std::string& path, const Config& c, bool force) const;
@@ -46,7 +46,7 @@ class PolicySet {
   void load(const std::string& path, const Config& c);
 
  private:
-  const Comm& comm_;
+  const dist::Comm& comm_;
   const Transitions& data_;
   int num_policies_;
   Block block_;

@@ -52,7 +52,7 @@ std::string format_round(const Config& c, const TraceRow& row, double elapsed,
       entropy_nats(row.posterior), row.budget_spent, c.budget_total, left, row.eval_return_mean,
       row.eval_return_std, row.regret, elapsed, eta);
   std::string line = buf;
-  if (!launched_under_mpi() && isatty(STDOUT_FILENO)) {
+  if (!dist::launched_under_mpi() && isatty(STDOUT_FILENO)) {
     const int width = 20;
     const int filled = static_cast<int>(std::lround(width * row.budget_spent / c.budget_total));
     line += " [" + std::string(static_cast<std::size_t>(filled), '#') +
@@ -89,7 +89,7 @@ std::int64_t hook(const char* name) {
 // The state of one run between rounds and the run file that mirrors it.
 class Session {
  public:
-  Session(const Config& c, const Comm& comm, std::string path, const io::Dataset& data,
+  Session(const Config& c, const dist::Comm& comm, std::string path, const io::Dataset& data,
           const Levels& levels)
       : c_(c),
         comm_(comm),
@@ -258,7 +258,7 @@ class Session {
 
   const double t_created_ = now_seconds();
   const Config& c_;
-  const Comm& comm_;
+  const dist::Comm& comm_;
   const std::string path_;
   const io::RunFileMeta meta_;
   const std::uint64_t digest_;
@@ -296,7 +296,7 @@ std::string config_differences(const std::string& a, const std::string& b) {
 
 }  // namespace
 
-Config prepare_resume(const std::string& path, const ConfigOptions& opts, const Comm& comm,
+Config prepare_resume(const std::string& path, const ConfigOptions& opts, const dist::Comm& comm,
                       ResumePoint* point) {
   std::vector<TraceRow>* rows = &point->rows;
   TensorBlobs* blobs = &point->checkpoint;
@@ -315,7 +315,7 @@ Config prepare_resume(const std::string& path, const ConfigOptions& opts, const 
                      " rounds); nothing to resume");
   }
   const Config c = opts.files.empty()
-                       ? parse_config_text(m.config_yaml, path + ":/config", opts.overrides)
+                       ? config::parse_config_text(m.config_yaml, path + ":/config", opts.overrides)
                        : opts.load();
   if (c.offline.policies != m.policies) {
     throw InputError(what + ": the run has L=" + std::to_string(m.policies) +
@@ -323,11 +323,12 @@ Config prepare_resume(const std::string& path, const ConfigOptions& opts, const 
   }
   // checkpoint.every changes nothing in the results, so it may differ; every other key must not.
   Config same = c;
-  same.checkpoint_every = parse_config_text(m.config_yaml, path + ":/config").checkpoint_every;
-  if (config_hash(same) != m.config_hash) {
+  same.checkpoint_every =
+      config::parse_config_text(m.config_yaml, path + ":/config").checkpoint_every;
+  if (config::config_hash(same) != m.config_hash) {
     throw InputError(what + ": the run was made with another config (hash " + m.config_hash +
-                     ", now " + config_hash(same) +
-                     "); differences:" + config_differences(m.config_yaml, to_yaml(same)));
+                     ", now " + config::config_hash(same) +
+                     "); differences:" + config_differences(m.config_yaml, config::to_yaml(same)));
   }
   try {
     *rows = f.read_trace();
@@ -382,7 +383,7 @@ void check_footprint(const Config& c, const std::vector<double>& cost, std::int6
 
 }  // namespace
 
-void run_session(const Config& c, const Comm& comm, const std::string& path,
+void run_session(const Config& c, const dist::Comm& comm, const std::string& path,
                  const std::string& pretrained, const ResumePoint* resume) {
   const io::Dataset data = offline_dataset(c);
   const Levels levels = build_levels(c, comm, resume ? &resume->header.level_cost : nullptr);

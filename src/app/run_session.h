@@ -27,12 +27,12 @@ struct ResumePoint {
 // usable checkpoint.
 // Returns the config to continue with (the file's own when opts has no --config; overrides
 // apply) and fills *point. Collective over comm.
-Config prepare_resume(const std::string& path, const ConfigOptions& opts, const Comm& comm,
+Config prepare_resume(const std::string& path, const ConfigOptions& opts, const dist::Comm& comm,
                       ResumePoint* point);
 
 // Runs to the end of the budget or to a stop signal (then exit 0 with a resume line); `resume`
 // null starts afresh (offline phase, or `pretrained` when not empty). Collective over comm.
-void run_session(const Config& c, const Comm& comm, const std::string& path,
+void run_session(const Config& c, const dist::Comm& comm, const std::string& path,
                  const std::string& pretrained, const ResumePoint* resume);
 
 }  // namespace mfhrl::app

@@ -20,21 +20,21 @@ SacOptions sac_options(const Config& c, int steps) {
   return o;
 }
 
-SacRun train_sac(const Config& c, std::shared_ptr<const LevelModel> level, const SacOptions& o,
+SacRun train_sac(const Config& c, std::shared_ptr<const sim::LevelModel> level, const SacOptions& o,
                  std::uint64_t index, const std::string& label) {
   SacRun run;
   run.agent = std::make_unique<learn::Agent>(learn::agent_spec(c), c.seed, index);
   learn::Agent& agent = *run.agent;
-  EnvGroup env(level, c.seed, kTrainInstanceBase + index, 1, c.episode_steps);
+  sim::EnvGroup env(level, c.seed, kTrainInstanceBase + index, 1, c.episode_steps);
   Rng minibatch_rng(c.seed, Stream::kMinibatch, kTrainInstanceBase + index);
   const int steps = o.steps;
   const int warmup = std::min(steps, std::max(c.network.batch_size, std::min(steps / 20, 5000)));
   const int batch = c.network.batch_size;
   run.buffer.reserve(static_cast<std::size_t>(steps));
-  const Policy random = [](const float*, float* a, std::uint64_t, Rng& rng) {
+  const sim::Policy random = [](const float*, float* a, std::uint64_t, Rng& rng) {
     for (int j = 0; j < kActDim; ++j) a[j] = static_cast<float>(rng.uniform(-1.0, 1.0));
   };
-  const Policy learned = sampling_policy(agent);
+  const sim::Policy learned = sampling_policy(agent);
   std::vector<std::size_t> rows(static_cast<std::size_t>(batch));
   const double t0 = now_seconds();
   double episode_return = 0.0, last_return = 0.0;
@@ -53,7 +53,7 @@ SacRun train_sac(const Config& c, std::shared_ptr<const LevelModel> level, const
     }
     if ((t + 1) % o.eval_every != 0 && t + 1 != steps) continue;
     const std::vector<double> returns =
-        evaluate(level, c.seed, o.eval_episodes, greedy_policy(agent), c.episode_steps);
+        sim::evaluate(level, c.seed, o.eval_episodes, greedy_policy(agent), c.episode_steps);
     double mean = 0.0, sd = 0.0;
     mean_std(returns, &mean, &sd);
     run.eval_return = mean;

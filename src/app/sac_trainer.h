@@ -31,7 +31,7 @@ struct SacRun {
 
 // Trains agent (seed, index) with one SAC update per step after a warm-up of random actions,
 // evaluating every eval_every steps and at the end; logs a progress line per evaluation.
-SacRun train_sac(const Config& c, std::shared_ptr<const LevelModel> level, const SacOptions& o,
+SacRun train_sac(const Config& c, std::shared_ptr<const sim::LevelModel> level, const SacOptions& o,
                  std::uint64_t index, const std::string& label);
 
 // SAC options of `collect` and `reference` from the collect.* keys, for `steps` steps.

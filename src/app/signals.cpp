@@ -31,9 +31,9 @@ int stop_signals_received() {
   return static_cast<int>(g_count);
 }
 
-int stop_signals_agreed(const Comm& comm) {
+int stop_signals_agreed(const dist::Comm& comm) {
   std::int64_t n = g_count;
-  comm.allreduce_max(Span<std::int64_t>(&n, 1));
+  comm.allreduce_max(dist::Span<std::int64_t>(&n, 1));
   return static_cast<int>(n);
 }
 

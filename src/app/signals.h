@@ -15,6 +15,6 @@ void install_stop_signals();
 // Signals received by this process so far.
 int stop_signals_received();
 // Collective over comm: the largest count over all ranks.
-int stop_signals_agreed(const Comm& comm);
+int stop_signals_agreed(const dist::Comm& comm);
 
 }  // namespace mfhrl::app

@@ -8,21 +8,21 @@
 
 namespace mfhrl::app {
 
-class TimedComm final : public Comm {
+class TimedComm final : public dist::Comm {
  public:
-  explicit TimedComm(const Comm& inner) : inner_(inner) {}
+  explicit TimedComm(const dist::Comm& inner) : inner_(inner) {}
   // Wall seconds spent inside collectives so far.
   double seconds() const { return seconds_; }
 
   int rank() const override { return inner_.rank(); }
   int size() const override { return inner_.size(); }
-  void allreduce(Span<double> v, ReduceOp op) const override {
+  void allreduce(dist::Span<double> v, dist::ReduceOp op) const override {
     timed([&] { inner_.allreduce(v, op); });
   }
-  void allreduce(Span<std::int64_t> v, ReduceOp op) const override {
+  void allreduce(dist::Span<std::int64_t> v, dist::ReduceOp op) const override {
     timed([&] { inner_.allreduce(v, op); });
   }
-  void broadcast_bytes(Span<std::uint8_t> bytes, int root) const override {
+  void broadcast_bytes(dist::Span<std::uint8_t> bytes, int root) const override {
     timed([&] { inner_.broadcast_bytes(bytes, root); });
   }
   void broadcast(std::vector<std::uint8_t>& bytes, int root) const override {
@@ -50,7 +50,7 @@ class TimedComm final : public Comm {
     seconds_ += now_seconds() - t0;
   }
 
-  const Comm& inner_;
+  const dist::Comm& inner_;
   mutable double seconds_ = 0.0;
 };
 

@@ -14,7 +14,7 @@
 #include "mfhrl/core/strategy.h"
 #include "validate.h"
 
-namespace mfhrl {
+namespace mfhrl::config {
 namespace embedded {
 extern const char* const k_halfcheetah;
 extern const char* const k_demo;
@@ -119,7 +119,7 @@ std::string source_name(const std::vector<std::string>& files, bool overrides) {
 
 Config resolve(YAML::Node root, const std::string& source, const std::vector<std::string>& ov) {
   for (const auto& o : ov) apply_override(root, o);
-  Config c = config_detail::config_from_yaml(root, source);
+  Config c = detail::config_from_yaml(root, source);
   // Keys whose grammar the core owns are checked here too, so a bad value fails before any work.
   try {
     make_strategy(c.strategy, c.num_levels());
@@ -267,4 +267,4 @@ std::string config_hash(const Config& c) {
   return os.str();
 }
 
-}  // namespace mfhrl
+}  // namespace mfhrl::config

@@ -10,7 +10,7 @@
 #include "validate.h"
 #include "yaml_fields.h"
 
-namespace mfhrl::config_detail {
+namespace mfhrl::config::detail {
 namespace {
 
 void require(Fields& f, const std::string& key, bool ok, const std::string& expected) {
@@ -316,4 +316,4 @@ Config config_from_yaml(const YAML::Node& root, const std::string& source) {
   return c;
 }
 
-}  // namespace mfhrl::config_detail
+}  // namespace mfhrl::config::detail

@@ -7,9 +7,9 @@
 
 #include "mfhrl/core/config.h"
 
-namespace mfhrl::config_detail {
+namespace mfhrl::config::detail {
 
 // Reads every known key (refusing unknown ones) and validates ranges; errors name `source`.
 Config config_from_yaml(const YAML::Node& root, const std::string& source);
 
-}  // namespace mfhrl::config_detail
+}  // namespace mfhrl::config::detail

@@ -6,7 +6,7 @@
 #include "mfhrl/core/error.h"
 #include "yaml_fields.h"
 
-namespace mfhrl::config_detail {
+namespace mfhrl::config::detail {
 namespace {
 
 std::string describe(const YAML::Node& n) {
@@ -128,4 +128,4 @@ void Fields::finish() const {
   }
 }
 
-}  // namespace mfhrl::config_detail
+}  // namespace mfhrl::config::detail

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-namespace mfhrl::config_detail {
+namespace mfhrl::config::detail {
 
 // Reads fields of one mapping at `path` (e.g. "budget"); every error names source and full key.
 class Fields {
@@ -41,4 +41,4 @@ class Fields {
   std::set<std::string> used_;
 };
 
-}  // namespace mfhrl::config_detail
+}  // namespace mfhrl::config::detail

@@ -6,7 +6,7 @@
 
 #include "mfhrl/core/error.h"
 
-namespace mfhrl {
+namespace mfhrl::dist {
 namespace {
 
 void check(int rc, const char* what) {
@@ -112,4 +112,4 @@ bool launched_under_mpi() {
   return false;
 }
 
-}  // namespace mfhrl
+}  // namespace mfhrl::dist

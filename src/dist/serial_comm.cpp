@@ -2,10 +2,10 @@
 
 #include "mfhrl/dist/comm.h"
 
-namespace mfhrl {
+namespace mfhrl::dist {
 
 void SerialComm::abort(int code) const {
   std::exit(code);
 }
 
-}  // namespace mfhrl
+}  // namespace mfhrl::dist

@@ -100,7 +100,7 @@ DType dtype_of(hid_t ftype, const std::string& what) {
 
 }  // namespace
 
-H5File::H5File(std::string path, const Comm& comm, std::int64_t id)
+H5File::H5File(std::string path, const dist::Comm& comm, std::int64_t id)
     : path_(std::move(path)), comm_(&comm), id_(id) {}
 
 H5File::H5File(H5File&& o) noexcept : path_(std::move(o.path_)), comm_(o.comm_), id_(o.id_) {
@@ -125,7 +125,7 @@ H5File::~H5File() {
   if (id_ >= 0 && !unwinding_in_parallel) H5Fclose(id_);
 }
 
-H5File H5File::create(const std::string& path, const Comm& comm) {
+H5File H5File::create(const std::string& path, const dist::Comm& comm) {
   h5::silence_errors();
   Handle fapl = h5::file_access(comm);
   const hid_t id = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.get());
@@ -133,7 +133,7 @@ H5File H5File::create(const std::string& path, const Comm& comm) {
   return H5File(path, comm, id);
 }
 
-H5File H5File::open(const std::string& path, const Comm& comm, bool writable) {
+H5File H5File::open(const std::string& path, const dist::Comm& comm, bool writable) {
   h5::silence_errors();
   if (!std::filesystem::is_regular_file(path)) throw InputError(path + ": no such file");
   if (H5Fis_hdf5(path.c_str()) <= 0) throw InputError(path + ": not an HDF5 file");
@@ -251,7 +251,7 @@ TensorBlobs H5File::read_blobs(const std::string& group) const {
   return blobs;
 }
 
-void write_file_atomically(const std::string& path, const Comm& comm,
+void write_file_atomically(const std::string& path, const dist::Comm& comm,
                            const std::function<void(H5File&)>& fill) {
   h5::replace_file(path, comm, [&](const std::string& tmp) {
     H5File f = H5File::create(tmp, comm);

@@ -44,7 +44,7 @@ bool Handle::reset() {
   return status >= 0;
 }
 
-Handle file_access(const Comm& comm) {
+Handle file_access(const dist::Comm& comm) {
   Handle fapl(check(H5Pcreate(H5P_FILE_ACCESS), "H5Pcreate"));
   if (is_parallel(comm)) {
     const MPI_Comm mpi = *static_cast<const MPI_Comm*>(comm.native_handle());
@@ -56,7 +56,7 @@ Handle file_access(const Comm& comm) {
   return fapl;
 }
 
-Handle transfer(const Comm& comm) {
+Handle transfer(const dist::Comm& comm) {
   Handle dxpl(check(H5Pcreate(H5P_DATASET_XFER), "H5Pcreate"));
   if (is_parallel(comm)) {
     check(H5Pset_dxpl_mpio(dxpl.get(), H5FD_MPIO_COLLECTIVE), "H5Pset_dxpl_mpio");
@@ -250,7 +250,7 @@ namespace {
 
 // After every rank closed tmp: rank 0 syncs it and renames it over path; InputError on every rank
 // if that fails (tmp is then removed).
-void commit_temp_file(const std::string& tmp, const std::string& path, const Comm& comm) {
+void commit_temp_file(const std::string& tmp, const std::string& path, const dist::Comm& comm) {
   comm.barrier();  // every rank has closed its handle
   std::vector<std::uint8_t> err;
   if (comm.rank() == 0) {
@@ -272,7 +272,7 @@ void commit_temp_file(const std::string& tmp, const std::string& path, const Com
 
 }  // namespace
 
-void replace_file(const std::string& path, const Comm& comm,
+void replace_file(const std::string& path, const dist::Comm& comm,
                   const std::function<void(const std::string& tmp)>& write) {
   const std::string tmp = path + ".tmp";
   try {

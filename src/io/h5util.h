@@ -42,11 +42,11 @@ class Handle {
 
 // File access properties for comm: default driver for SerialComm, MPI-IO with collective metadata
 // for an MPI comm.
-Handle file_access(const Comm& comm);
+Handle file_access(const dist::Comm& comm);
 // Data transfer properties for comm: collective MPI-IO under MPI, the default otherwise.
-Handle transfer(const Comm& comm);
+Handle transfer(const dist::Comm& comm);
 // True when comm carries an MPI communicator (files use the MPI-IO driver).
-inline bool is_parallel(const Comm& comm) {
+inline bool is_parallel(const dist::Comm& comm) {
   return comm.native_handle() != nullptr;
 }
 
@@ -90,7 +90,7 @@ std::string read_string_dataset(hid_t loc, const std::string& name);
 // Collective over comm: write(tmp) writes the new file at tmp = path + ".tmp" and closes it; then
 // rank 0 syncs it to disk and renames it over path. If write throws (alike on every rank) or the
 // sync or rename fails, tmp is removed, path is untouched and every rank throws.
-void replace_file(const std::string& path, const Comm& comm,
+void replace_file(const std::string& path, const dist::Comm& comm,
                   const std::function<void(const std::string& tmp)>& write);
 
 }  // namespace mfhrl::io::h5

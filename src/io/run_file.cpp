@@ -78,7 +78,7 @@ void create_column(hid_t file, const char* name, hid_t ftype, hsize_t width) {
 
 // Writes the whole new run file (rank 0 alone, default driver) at path.
 void write_new_run_file(const std::string& path, const RunFileMeta& m) {
-  const SerialComm serial;
+  const dist::SerialComm serial;
   H5File f = H5File::create(path, serial);
   const hid_t id = f.id();
   h5::write_attr_string(id, "mfhrl_version", MFHRL_VERSION_STRING);
@@ -104,7 +104,7 @@ void write_new_run_file(const std::string& path, const RunFileMeta& m) {
 
 // Rank 0 runs f; any InputError/InvariantError it throws is rethrown as InputError on every rank.
 template <typename F>
-void on_rank0_collective(const Comm& comm, F f) {
+void on_rank0_collective(const dist::Comm& comm, F f) {
   std::vector<std::uint8_t> msg;
   if (comm.rank() == 0) {
     try {
@@ -139,7 +139,7 @@ void write_rows(hid_t dset, hid_t mtype, const void* data, hsize_t row, hsize_t 
 
 }  // namespace
 
-RunFile RunFile::create(const std::string& path, const Comm& comm, const RunFileMeta& meta,
+RunFile RunFile::create(const std::string& path, const dist::Comm& comm, const RunFileMeta& meta,
                         bool force) {
   on_rank0_collective(comm, [&] {
     if (std::filesystem::exists(path) && !force) {
@@ -150,15 +150,15 @@ RunFile RunFile::create(const std::string& path, const Comm& comm, const RunFile
   return open_existing(path, comm, true);
 }
 
-RunFile RunFile::open_rw(const std::string& path, const Comm& comm) {
+RunFile RunFile::open_rw(const std::string& path, const dist::Comm& comm) {
   return open_existing(path, comm, true);
 }
 
-RunFile RunFile::open_read(const std::string& path, const Comm& comm) {
+RunFile RunFile::open_read(const std::string& path, const dist::Comm& comm) {
   return open_existing(path, comm, false);
 }
 
-RunFile RunFile::open_existing(const std::string& path, const Comm& comm, bool writable) {
+RunFile RunFile::open_existing(const std::string& path, const dist::Comm& comm, bool writable) {
   H5File f = H5File::open(path, comm, writable);
   const hid_t id = f.id();
   for (const char* what : {"config", "trace", "trace/round"}) {
@@ -267,7 +267,7 @@ void RunFile::append_rows(const std::vector<TraceRow>& rows) {
   h5::write_attr_i64(id, "rounds_completed", rounds_);
 }
 
-void RunFile::rewrite(const std::string& path, const Comm& comm, const RunFileMeta& meta,
+void RunFile::rewrite(const std::string& path, const dist::Comm& comm, const RunFileMeta& meta,
                       const std::vector<TraceRow>& rows, bool finished,
                       const std::function<void(H5File&)>& fill) {
   h5::silence_errors();

@@ -11,7 +11,7 @@
 #define MFHRL_BUILD_DATA_DIR ""
 #endif
 
-namespace mfhrl {
+namespace mfhrl::sim {
 namespace fs = std::filesystem;
 
 namespace {
@@ -45,4 +45,4 @@ std::string find_data_file(const std::string& name) {
                    " (set MFHRL_DATA_DIR to the directory holding it)");
 }
 
-}  // namespace mfhrl
+}  // namespace mfhrl::sim

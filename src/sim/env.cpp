@@ -9,7 +9,7 @@
 
 #include "mfhrl/core/error.h"
 
-namespace mfhrl {
+namespace mfhrl::sim {
 namespace {
 
 constexpr double kCtrlCostWeight = 0.1;
@@ -182,4 +182,4 @@ void Env::set_state(const EnvState& s) {
   bad_warnings_ = bad_number_warnings(data_);
 }
 
-}  // namespace mfhrl
+}  // namespace mfhrl::sim

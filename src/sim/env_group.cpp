@@ -6,7 +6,7 @@
 
 #include "mfhrl/core/error.h"
 
-namespace mfhrl {
+namespace mfhrl::sim {
 
 std::vector<int> split_counts(int n, int envs) {
   MFHRL_CHECK(n >= 0, "split_counts: n must be >= 0, got " << n);
@@ -101,4 +101,4 @@ std::vector<double> evaluate(std::shared_ptr<const LevelModel> level, std::uint6
   return returns;
 }
 
-}  // namespace mfhrl
+}  // namespace mfhrl::sim

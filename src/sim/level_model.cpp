@@ -12,7 +12,7 @@
 #include "mfhrl/core/transitions.h"
 #include "mfhrl/sim/data_path.h"
 
-namespace mfhrl {
+namespace mfhrl::sim {
 namespace {
 
 std::string level_label(const LevelConfig& level) {
@@ -155,4 +155,4 @@ LevelModel::~LevelModel() {
   mj_deleteModel(model_);
 }
 
-}  // namespace mfhrl
+}  // namespace mfhrl::sim

@@ -5,7 +5,7 @@
 #include "mfhrl/core/error.h"
 #include "mfhrl/sim/env.h"
 
-namespace mfhrl {
+namespace mfhrl::sim {
 namespace {
 
 double thread_cpu_seconds() {
@@ -35,4 +35,4 @@ double measure_cost_per_transition(const LevelConfig& level, int steps) {
   return (thread_cpu_seconds() - t0) / steps;
 }
 
-}  // namespace mfhrl
+}  // namespace mfhrl::sim

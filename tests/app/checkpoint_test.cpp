@@ -16,7 +16,7 @@ namespace mfhrl::app {
 namespace {
 
 Config tiny_config() {
-  ConfigSource src;
+  config::ConfigSource src;
   src.overrides = {"budget.total=200",
                    "offline.policies=3",
                    "online.batch_transitions=60",
@@ -30,7 +30,7 @@ Config tiny_config() {
                    "igm.history=2",
                    "igm.threshold_scale=0.05",
                    "eval.episodes=2"};
-  return load_config(src);
+  return config::load_config(src);
 }
 
 Transitions offline_rows(int n) {
@@ -93,7 +93,7 @@ using learn::toy::same_blobs;
 
 struct Fixture {
   Config c = tiny_config();
-  SerialComm comm;
+  dist::SerialComm comm;
   Transitions data = offline_rows(400);
   Levels levels = build_levels(c, comm);
 };
@@ -195,7 +195,7 @@ TEST(Checkpoint, OfflineDigestSeesEveryColumn) {
 
 TEST(StopSignals, CountedNotFatalAndAgreed) {
   install_stop_signals();
-  const SerialComm comm;
+  const dist::SerialComm comm;
   EXPECT_EQ(stop_signals_received(), 0);
   std::raise(SIGUSR1);
   EXPECT_EQ(stop_signals_received(), 1);

@@ -8,13 +8,13 @@
 #include "fixture.h"
 #include "mfhrl/core/error.h"
 
-namespace mfhrl {
+namespace mfhrl::config {
 namespace {
 
 using testing::expect_throw_with;
 
 TEST(ConfigLoad, BuiltInDefaultsAreTheThreeHalfCheetahLevels) {
-  const Config c = load_config({});
+  const Config c = config::load_config({});
   ASSERT_EQ(c.num_levels(), 3);
   EXPECT_EQ(c.levels[0].name, "coarse");
   EXPECT_EQ(c.levels[2].name, "real");
@@ -36,9 +36,9 @@ TEST(ConfigLoad, BuiltInDefaultsAreTheThreeHalfCheetahLevels) {
 }
 
 TEST(ConfigLoad, DemoMergesOverDefaults) {
-  ConfigSource s;
+  config::ConfigSource s;
   s.use_demo = true;
-  const Config c = load_config(s);
+  const Config c = config::load_config(s);
   EXPECT_EQ(c.num_levels(), 3);
   EXPECT_EQ(c.network.hidden, (std::vector<int>{64, 64}));
   EXPECT_EQ(c.offline.policies, 4);
@@ -46,7 +46,7 @@ TEST(ConfigLoad, DemoMergesOverDefaults) {
 }
 
 TEST(ConfigLoad, OverridesByKeyIndexAndLevelName) {
-  const Config c = parse_config_text(
+  const Config c = config::parse_config_text(
       "budget: {total: 5}", "t.yaml",
       {"budget.total=500", "network.hidden=[32,16]", "fidelity.levels.coarse.cost=0.2",
        "fidelity.levels.1.cost=0.4", "strategy=fixed:2", "seed=7"});
@@ -59,30 +59,31 @@ TEST(ConfigLoad, OverridesByKeyIndexAndLevelName) {
 }
 
 TEST(ConfigLoad, ResolvedYamlReproducesTheConfig) {
-  const Config a =
-      parse_config_text("real: {name: gap, gravity_scale: 1.1, timestep: 0.01, substeps: 5}",
-                        "t.yaml", {"budget.total=123.25", "h2o.penalty=0.03"});
-  const std::string y = to_yaml(a);
-  const Config b = parse_config_text(y, "resolved");
-  EXPECT_EQ(to_yaml(b), y);
-  EXPECT_EQ(config_hash(a), config_hash(b));
+  const Config a = config::parse_config_text(
+      "real: {name: gap, gravity_scale: 1.1, timestep: 0.01, substeps: 5}", "t.yaml",
+      {"budget.total=123.25", "h2o.penalty=0.03"});
+  const std::string y = config::to_yaml(a);
+  const Config b = config::parse_config_text(y, "resolved");
+  EXPECT_EQ(config::to_yaml(b), y);
+  EXPECT_EQ(config::config_hash(a), config::config_hash(b));
   EXPECT_TRUE(b.real_is_separate);
   EXPECT_DOUBLE_EQ(b.real.gravity_scale, 1.1);
-  EXPECT_NE(config_hash(a), config_hash(parse_config_text(y, "r", {"seed=1"})));
+  EXPECT_NE(config::config_hash(a),
+            config::config_hash(config::parse_config_text(y, "r", {"seed=1"})));
   // posterior.eta: auto survives the round trip as the word, a number as the number.
-  const Config au = parse_config_text(
+  const Config au = config::parse_config_text(
       "", "t.yaml",
       {"posterior.eta=auto", "posterior.loss=value", "posterior.calibrate=first_batch"});
   EXPECT_TRUE(au.posterior.eta_auto);
-  const Config au2 = parse_config_text(to_yaml(au), "resolved");
+  const Config au2 = config::parse_config_text(config::to_yaml(au), "resolved");
   EXPECT_TRUE(au2.posterior.eta_auto);
   EXPECT_EQ(au2.posterior.loss, "value");
   EXPECT_EQ(au2.posterior.calibrate, "first_batch");
-  EXPECT_EQ(parse_config_text("", "t.yaml").posterior.calibrate, "offline");
-  EXPECT_NE(to_yaml(au).find("eta: auto"), std::string::npos);
-  const Config raw = parse_config_text("", "t.yaml", {"posterior.eta=0.25"});
+  EXPECT_EQ(config::parse_config_text("", "t.yaml").posterior.calibrate, "offline");
+  EXPECT_NE(config::to_yaml(au).find("eta: auto"), std::string::npos);
+  const Config raw = config::parse_config_text("", "t.yaml", {"posterior.eta=0.25"});
   EXPECT_FALSE(raw.posterior.eta_auto);
-  EXPECT_DOUBLE_EQ(parse_config_text(to_yaml(raw), "r").posterior.eta, 0.25);
+  EXPECT_DOUBLE_EQ(config::parse_config_text(config::to_yaml(raw), "r").posterior.eta, 0.25);
 }
 
 TEST(ConfigLoad, FileIsReadAndNamedInErrors) {
@@ -90,11 +91,15 @@ TEST(ConfigLoad, FileIsReadAndNamedInErrors) {
   { std::ofstream(path) << "budget:\n  total: -3\n"; }
   expect_throw_with<InputError>(
       [&] {
-        load_config({{path}, {}});
+        config::load_config({{path}, {}});
       },
       {path, "budget.total", "> 0", "-3"});
   std::remove(path.c_str());
-  expect_throw_with<InputError>([&] { load_config({{path}, {}}); }, {path, "cannot be opened"});
+  expect_throw_with<InputError>(
+      [&] {
+        config::load_config({{path}, {}});
+      },
+      {path, "cannot be opened"});
 }
 
 TEST(ConfigLoad, BadConfigsNameTheKey) {
@@ -171,7 +176,7 @@ TEST(ConfigLoad, BadConfigsNameTheKey) {
   for (const auto& c : cases) {
     SCOPED_TRACE(c.yaml + (c.overrides.empty() ? "" : " with " + c.overrides[0]));
     try {
-      parse_config_text(c.yaml, "t.yaml", c.overrides);
+      config::parse_config_text(c.yaml, "t.yaml", c.overrides);
       ADD_FAILURE() << "accepted a bad config";
     } catch (const InputError& e) {
       const std::string what = e.what();
@@ -183,4 +188,4 @@ TEST(ConfigLoad, BadConfigsNameTheKey) {
 }
 
 }  // namespace
-}  // namespace mfhrl
+}  // namespace mfhrl::config

@@ -7,7 +7,7 @@
 
 #include "mfhrl/dist/comm.h"
 
-namespace mfhrl {
+namespace mfhrl::dist {
 namespace {
 
 // Records which primitive ran, with what, and applies a known transformation so that a test can
@@ -91,4 +91,4 @@ TEST(SerialComm, CollectivesAreTheIdentity) {
 }
 
 }  // namespace
-}  // namespace mfhrl
+}  // namespace mfhrl::dist

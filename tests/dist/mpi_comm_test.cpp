@@ -8,7 +8,7 @@
 #include "mfhrl/core/error.h"
 #include "mfhrl/dist/mpi_comm.h"
 
-namespace mfhrl {
+namespace mfhrl::dist {
 namespace {
 
 const Comm* g_comm = nullptr;
@@ -68,11 +68,11 @@ TEST(MpiComm, RefusesCountsBeyondInt) {
 }
 
 }  // namespace
-}  // namespace mfhrl
+}  // namespace mfhrl::dist
 
 int main(int argc, char** argv) {
-  mfhrl::MpiComm comm(&argc, &argv);
-  mfhrl::g_comm = &comm;
+  mfhrl::dist::MpiComm comm(&argc, &argv);
+  mfhrl::dist::g_comm = &comm;
   ::testing::InitGoogleTest(&argc, argv);
   std::vector<double> failed = {RUN_ALL_TESTS() != 0 ? 1.0 : 0.0};
   comm.allreduce_max(failed);  // every rank exits non-zero if any rank failed

@@ -51,7 +51,7 @@ void expect_same(const TensorBlobs& a, const TensorBlobs& b) {
 
 TEST(H5File, BlobsRoundTripExact) {
   TempDir dir;
-  const SerialComm comm;
+  const dist::SerialComm comm;
   const std::string path = dir.file("ck.h5");
   {
     H5File f = H5File::create(path, comm);
@@ -71,7 +71,7 @@ TEST(H5File, BlobsRoundTripExact) {
 
 TEST(H5File, BadBlobsAndMissingGroups) {
   TempDir dir;
-  const SerialComm comm;
+  const dist::SerialComm comm;
   H5File f = H5File::create(dir.file("b.h5"), comm);
   TensorBlob short_blob = blob<float>("w", DType::kF32, {2, 2}, {1, 2, 3});
   expect_throw_with<InvariantError>([&] { f.write_blobs("g", {short_blob}); },
@@ -84,7 +84,7 @@ TEST(H5File, BadBlobsAndMissingGroups) {
 
 TEST(H5File, AtomicWriteReplacesOnlyOnSuccess) {
   TempDir dir;
-  const SerialComm comm;
+  const dist::SerialComm comm;
   const std::string path = dir.file("checkpoint.h5");
   write_file_atomically(path, comm, [](H5File& f) { f.write_blobs("ck", sample_blobs(1.0f)); });
   EXPECT_EQ(dir.entries(), std::vector<std::string>{"checkpoint.h5"});
@@ -108,7 +108,7 @@ TEST(H5File, AtomicWriteReplacesOnlyOnSuccess) {
 
 TEST(H5File, AtomicWriteIntoMissingDirectoryFails) {
   TempDir dir;
-  const SerialComm comm;
+  const dist::SerialComm comm;
   expect_throw_with<InputError>(
       [&] { write_file_atomically(dir.file("no/such/dir.h5"), comm, [](H5File&) {}); },
       {"no/such/dir.h5.tmp", "cannot create"});

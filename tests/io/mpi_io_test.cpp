@@ -12,7 +12,7 @@
 namespace mfhrl::io {
 namespace {
 
-const Comm* g_comm = nullptr;
+const dist::Comm* g_comm = nullptr;
 
 // A directory shared by all ranks: rank 0 makes it and broadcasts its name.
 std::string shared_dir() {
@@ -114,7 +114,7 @@ TEST(MpiIo, RunFileAndOwnedBlobsAreCollective) {
 }  // namespace mfhrl::io
 
 int main(int argc, char** argv) {
-  mfhrl::MpiComm comm(&argc, &argv);
+  mfhrl::dist::MpiComm comm(&argc, &argv);
   mfhrl::io::g_comm = &comm;
   ::testing::InitGoogleTest(&argc, argv);
   std::vector<double> failed = {RUN_ALL_TESTS() != 0 ? 1.0 : 0.0};

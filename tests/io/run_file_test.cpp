@@ -106,7 +106,7 @@ void expect_meta_equal(const RunFileMeta& a, const RunFileMeta& b) {
 
 TEST(RunFile, TraceRoundTripSurvivesReopening) {
   TempDir dir;
-  const SerialComm comm;
+  const dist::SerialComm comm;
   const std::string path = dir.file("run.h5");
   {
     RunFile rf = RunFile::create(path, comm, sample_meta(), false);
@@ -133,7 +133,7 @@ TEST(RunFile, TraceRoundTripSurvivesReopening) {
 
 TEST(RunFile, AppendChecksRoundAndWidths) {
   TempDir dir;
-  const SerialComm comm;
+  const dist::SerialComm comm;
   RunFile rf = RunFile::create(dir.file("run.h5"), comm, sample_meta(), false);
   expect_throw_with<InvariantError>([&] { rf.append(sample_row(2)); }, {"round 2 after 0 rounds"});
   TraceRow row = sample_row(1);
@@ -145,7 +145,7 @@ TEST(RunFile, AppendChecksRoundAndWidths) {
 
 TEST(RunFile, RewriteReplacesTheWholeFile) {
   TempDir dir;
-  const SerialComm comm;
+  const dist::SerialComm comm;
   const std::string path = dir.file("run.h5");
   RunFile::create(path, comm, sample_meta(), false).append(sample_row(1));
   std::vector<TraceRow> rows;
@@ -172,7 +172,7 @@ TEST(RunFile, RewriteReplacesTheWholeFile) {
 // A rewrite that fails part-way (here: in fill) leaves the old file byte for byte and no temp.
 TEST(RunFile, FailedRewriteLeavesTheOldFile) {
   TempDir dir;
-  const SerialComm comm;
+  const dist::SerialComm comm;
   const std::string path = dir.file("run.h5");
   RunFile::create(path, comm, sample_meta(), false).append(sample_row(1));
   const auto before = testing::file_bytes(path);
@@ -193,7 +193,7 @@ TEST(RunFile, FailedRewriteLeavesTheOldFile) {
 
 TEST(RunFile, ExistingFileRefusedWithoutForce) {
   TempDir dir;
-  const SerialComm comm;
+  const dist::SerialComm comm;
   const std::string path = dir.file("run.h5");
   RunFile::create(path, comm, sample_meta(), false).append(sample_row(1));
   const auto before = testing::file_bytes(path);
@@ -206,7 +206,7 @@ TEST(RunFile, ExistingFileRefusedWithoutForce) {
 
 TEST(RunFile, DamagedOrForeignFilesRefused) {
   TempDir dir;
-  const SerialComm comm;
+  const dist::SerialComm comm;
   expect_throw_with<InputError>([&] { RunFile::open_rw(dir.file("absent.h5"), comm); },
                                 {"absent.h5", "no such file"});
   testing::write_bytes(dir.file("text.h5"), {'h', 'i'});
@@ -234,7 +234,7 @@ int run(const std::string& cmd) {
 
 TEST(RunFile, H5pyAndH5dumpReadOurFiles) {
   TempDir dir;
-  const SerialComm comm;
+  const dist::SerialComm comm;
   {
     RunFile rf = RunFile::create(dir.file("run.h5"), comm, sample_meta(), false);
     for (int r = 1; r <= 2; ++r) rf.append(sample_row(r));

@@ -11,7 +11,7 @@
 #include "fixture.h"
 #include "mfhrl/core/error.h"
 
-namespace mfhrl {
+namespace mfhrl::sim {
 namespace {
 
 namespace fs = std::filesystem;
@@ -67,4 +67,4 @@ TEST(DataPath, MissingFileNamesEveryPlaceLooked) {
 }
 
 }  // namespace
-}  // namespace mfhrl
+}  // namespace mfhrl::sim

@@ -8,7 +8,7 @@
 #include "mfhrl/core/error.h"
 #include "sim_fixture.h"
 
-namespace mfhrl {
+namespace mfhrl::sim {
 namespace {
 
 using testing::expect_throw_with;
@@ -117,4 +117,4 @@ TEST(Evaluate, EpisodesComeFromTheirOwnEvalStreams) {
 }
 
 }  // namespace
-}  // namespace mfhrl
+}  // namespace mfhrl::sim

@@ -11,7 +11,7 @@
 #include "mfhrl/core/error.h"
 #include "sim_fixture.h"
 
-namespace mfhrl {
+namespace mfhrl::sim {
 namespace {
 
 using testing::expect_throw_with;
@@ -235,4 +235,4 @@ TEST(Env, RandomRolloutsAreStableOnEveryDefaultLevel) {
 }
 
 }  // namespace
-}  // namespace mfhrl
+}  // namespace mfhrl::sim

@@ -13,7 +13,7 @@
 #include "mfhrl/sim/measure.h"
 #include "sim_fixture.h"
 
-namespace mfhrl {
+namespace mfhrl::sim {
 namespace {
 
 using testing::default_level;
@@ -156,4 +156,4 @@ TEST(LevelModel, MeasuredCostIsLowerForCheaperLevels) {
 }
 
 }  // namespace
-}  // namespace mfhrl
+}  // namespace mfhrl::sim

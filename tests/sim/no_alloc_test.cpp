@@ -48,7 +48,7 @@ void operator delete(void* p, std::size_t) noexcept {
   std::free(p);
 }
 
-namespace mfhrl {
+namespace mfhrl::sim {
 namespace {
 
 void policy(const float*, float* action, std::uint64_t, Rng& rng) {
@@ -95,4 +95,4 @@ TEST(NoAlloc, CollectAllocatesOnlyTheOutputOnce) {
 }
 
 }  // namespace
-}  // namespace mfhrl
+}  // namespace mfhrl::sim

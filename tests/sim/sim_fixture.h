@@ -14,17 +14,17 @@ namespace mfhrl::testing {
 
 // The default level called `name` (coarse, medium, real).
 inline LevelConfig default_level(const std::string& name) {
-  for (const auto& l : default_halfcheetah_levels()) {
+  for (const auto& l : sim::default_halfcheetah_levels()) {
     if (l.name == name) return l;
   }
   throw InvariantError("no default level " + name);
 }
 
 // A model of the default level `name`, loaded once per test binary.
-inline std::shared_ptr<const LevelModel> level_model(const std::string& name) {
-  static std::shared_ptr<const LevelModel> models[3];
+inline std::shared_ptr<const sim::LevelModel> level_model(const std::string& name) {
+  static std::shared_ptr<const sim::LevelModel> models[3];
   const int i = name == "coarse" ? 0 : name == "medium" ? 1 : 2;
-  if (!models[i]) models[i] = LevelModel::create(default_level(name));
+  if (!models[i]) models[i] = sim::LevelModel::create(default_level(name));
   return models[i];
 }
 

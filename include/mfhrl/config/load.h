@@ -6,7 +6,7 @@
 
 #include "mfhrl/core/config.h"
 
-namespace mfhrl {
+namespace mfhrl::config {
 
 // Where a configuration comes from: YAML files merged in order over the built-in defaults
 // (configs/halfcheetah.yaml, embedded), then `key=value` overrides (value parsed as YAML).
@@ -32,4 +32,4 @@ std::string config_hash(const Config& config);
 // The embedded text of a shipped config ("halfcheetah" or "demo").
 const std::string& embedded_config(const std::string& name);
 
-}  // namespace mfhrl
+}  // namespace mfhrl::config

@@ -14,7 +14,7 @@
 #include <type_traits>
 #include <vector>
 
-namespace mfhrl {
+namespace mfhrl::dist {
 
 // n contiguous T that the caller owns (C++17 has no std::span).
 template <typename T>
@@ -95,4 +95,4 @@ class SerialComm final : public Comm {
   [[noreturn]] void abort(int code) const override;
 };
 
-}  // namespace mfhrl
+}  // namespace mfhrl::dist

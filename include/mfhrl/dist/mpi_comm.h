@@ -5,7 +5,7 @@
 
 #include "mfhrl/dist/comm.h"
 
-namespace mfhrl {
+namespace mfhrl::dist {
 
 // Collectives over MPI_COMM_WORLD. Owns MPI_Init/MPI_Finalize when it initialized MPI itself.
 class MpiComm final : public Comm {
@@ -37,4 +37,4 @@ class MpiComm final : public Comm {
 // an MPI environment, so MPI should be initialized.
 bool launched_under_mpi();
 
-}  // namespace mfhrl
+}  // namespace mfhrl::dist

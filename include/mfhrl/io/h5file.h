@@ -24,9 +24,9 @@ namespace mfhrl::io {
 class H5File {
  public:
   // Collective over comm: creates (truncates) path.
-  static H5File create(const std::string& path, const Comm& comm);
+  static H5File create(const std::string& path, const dist::Comm& comm);
   // Collective over comm: opens an existing file; InputError if missing or not HDF5.
-  static H5File open(const std::string& path, const Comm& comm, bool writable);
+  static H5File open(const std::string& path, const dist::Comm& comm, bool writable);
 
   H5File(H5File&& o) noexcept;
   H5File& operator=(H5File&& o) noexcept;
@@ -41,7 +41,7 @@ class H5File {
   void flush();
   bool is_open() const { return id_ >= 0; }
   const std::string& path() const { return path_; }
-  const Comm& comm() const { return *comm_; }
+  const dist::Comm& comm() const { return *comm_; }
   // The hid_t of the file, for io internals (hid_t is a 64-bit integer in HDF5 1.10+).
   std::int64_t id() const { return id_; }
   // True when the slash-separated path names an existing object in the file.
@@ -61,20 +61,20 @@ class H5File {
   TensorBlob read_blob(const std::string& dataset) const;
 
  private:
-  H5File(std::string path, const Comm& comm, std::int64_t id);
+  H5File(std::string path, const dist::Comm& comm, std::int64_t id);
   TensorBlob read_dataset_blob(std::int64_t loc, const std::string& name,
                                const std::string& group) const;
   void create_blob_datasets(const std::string& group, const TensorBlobs& blobs, int writer);
 
   std::string path_;
-  const Comm* comm_ = nullptr;
+  const dist::Comm* comm_ = nullptr;
   std::int64_t id_ = -1;
 };
 
 // Collective over comm: creates <path>.tmp, calls fill on it, closes it and only then renames it
 // over path, so a crash or exception mid-write never loses the last good file at path. If fill
 // throws (it must throw on every rank alike), the temp file is removed and path is untouched.
-void write_file_atomically(const std::string& path, const Comm& comm,
+void write_file_atomically(const std::string& path, const dist::Comm& comm,
                            const std::function<void(H5File&)>& fill);
 
 }  // namespace mfhrl::io

@@ -45,12 +45,12 @@ class RunFile {
  public:
   // Collective over comm: creates path with /config and an empty /trace (rewrite() with no rows).
   // An existing path is refused (InputError naming it and `--force`) unless force.
-  static RunFile create(const std::string& path, const Comm& comm, const RunFileMeta& meta,
+  static RunFile create(const std::string& path, const dist::Comm& comm, const RunFileMeta& meta,
                         bool force);
   // Collective over comm: opens an existing run file for appending (e.g. to resume).
-  static RunFile open_rw(const std::string& path, const Comm& comm);
+  static RunFile open_rw(const std::string& path, const dist::Comm& comm);
   // Collective over comm: opens an existing run file read-only (e.g. `mfhrl info`).
-  static RunFile open_read(const std::string& path, const Comm& comm);
+  static RunFile open_read(const std::string& path, const dist::Comm& comm);
 
   // Collective over comm: appends row (round must be rounds_completed()+1) to every column and
   // flushes, so every completed round survives a crash.
@@ -60,7 +60,7 @@ class RunFile {
   // final /policies) -- as path.tmp, syncs it to disk and only then renames it over path. A crash
   // or kill at any point before the rename leaves the previous file at path whole. If fill throws
   // (alike on every rank) the temp file is removed and path is untouched.
-  static void rewrite(const std::string& path, const Comm& comm, const RunFileMeta& meta,
+  static void rewrite(const std::string& path, const dist::Comm& comm, const RunFileMeta& meta,
                       const std::vector<TraceRow>& rows, bool finished,
                       const std::function<void(H5File&)>& fill);
 
@@ -80,7 +80,7 @@ class RunFile {
  private:
   RunFile(H5File file, RunFileMeta meta, std::int64_t rounds)
       : file_(std::move(file)), meta_(std::move(meta)), rounds_(rounds) {}
-  static RunFile open_existing(const std::string& path, const Comm& comm, bool writable);
+  static RunFile open_existing(const std::string& path, const dist::Comm& comm, bool writable);
   void resize_trace(std::int64_t rounds);
   // Appends consecutive rows (no flush).
   void append_rows(const std::vector<TraceRow>& rows);

@@ -3,11 +3,11 @@
 
 #include <string>
 
-namespace mfhrl {
+namespace mfhrl::sim {
 
 // Full path of data file `name`: looks in $MFHRL_DATA_DIR, then <dir of this
 // executable>/../share/mfhrl, then the build tree's data dir; throws InputError listing every place
 // it looked.
 std::string find_data_file(const std::string& name);
 
-}  // namespace mfhrl
+}  // namespace mfhrl::sim

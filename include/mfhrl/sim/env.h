@@ -12,7 +12,7 @@
 
 struct mjData_;
 
-namespace mfhrl {
+namespace mfhrl::sim {
 
 inline constexpr int kNq = 9;  // rootx, rootz, rooty, six joints
 inline constexpr int kNv = 9;
@@ -101,4 +101,4 @@ class Env {
   std::array<double, kActDim> applied_{};
 };
 
-}  // namespace mfhrl
+}  // namespace mfhrl::sim

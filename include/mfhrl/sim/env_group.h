@@ -11,7 +11,7 @@
 #include "mfhrl/core/transitions.h"
 #include "mfhrl/sim/env.h"
 
-namespace mfhrl {
+namespace mfhrl::sim {
 
 // Fills action[6] for one observation; `rng` is the instance's exploration stream. Called one row
 // at a time so that a policy's result never depends on how rows are batched across ranks.
@@ -63,4 +63,4 @@ std::vector<double> evaluate(std::shared_ptr<const LevelModel> level, std::uint6
                              int episodes, const DeterministicPolicy& policy,
                              int episode_steps = 1000, int first_episode = 0);
 
-}  // namespace mfhrl
+}  // namespace mfhrl::sim

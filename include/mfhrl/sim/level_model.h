@@ -11,7 +11,7 @@
 // MuJoCo's model type, declared here so that users of sim never include MuJoCo headers.
 struct mjModel_;
 
-namespace mfhrl {
+namespace mfhrl::sim {
 
 inline constexpr double kControlPeriod = 0.05;  // seconds per control step, every level
 inline constexpr char kHalfCheetahXml[] = "halfcheetah.xml";
@@ -55,4 +55,4 @@ class LevelModel {
 // (LevelModel::create calls it).
 void install_mujoco_handlers();
 
-}  // namespace mfhrl
+}  // namespace mfhrl::sim
