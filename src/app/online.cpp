@@ -152,7 +152,13 @@ Transitions OnlineLoop::collect(int level, int policy, const std::vector<int>& c
   const Block inst = instance_block(c_.online.envs, comm_.size(), comm_.rank());
   const std::vector<int> mine(counts.begin() + inst.begin, counts.begin() + inst.end);
   sim::EnvGroup& group = state_.groups[static_cast<std::size_t>(level)];
-  const Transitions local = group.collect(mine, sampling_policy(actor));
+  sim::Policy act = sampling_policy(actor);
+  if (return_loss_ && c_.posterior.return_actions == "mean") {
+    act = [g = greedy_policy(actor)](const float* obs, float* action, std::uint64_t, Rng&) {
+      g(obs, action);
+    };
+  }
+  const Transitions local = group.collect(mine, act);
   std::vector<std::uint8_t> bytes;
   serialize(local, bytes);
   return deserialize_transitions(comm_.allgatherv(bytes));

@@ -238,6 +238,7 @@ std::string to_yaml(const Config& c) {
   n["posterior"]["step"] = c.posterior.step;
   n["posterior"]["loss"] = c.posterior.loss;
   n["posterior"]["calibrate"] = c.posterior.calibrate;
+  n["posterior"]["return_actions"] = c.posterior.return_actions;
   n["eval"]["episodes"] = c.eval_episodes;
   n["eval"]["all_every"] = c.eval_all_every;
   n["regret"]["reference_return"] = c.reference_return;

@@ -265,6 +265,10 @@ Config config_from_yaml(const YAML::Node& root, const std::string& source) {
   require(post, "calibrate",
           c.posterior.calibrate == "offline" || c.posterior.calibrate == "first_batch",
           "offline or first_batch");
+  c.posterior.return_actions = post.text("return_actions", c.posterior.return_actions);
+  require(post, "return_actions",
+          c.posterior.return_actions == "sampled" || c.posterior.return_actions == "mean",
+          "sampled or mean");
   c.posterior.loss = post.text("loss", c.posterior.loss);
   require(
       post, "loss",

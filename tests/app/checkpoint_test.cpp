@@ -9,6 +9,7 @@
 #include "learn/toy.h"
 #include "mfhrl/config/load.h"
 #include "mfhrl/core/error.h"
+#include "mfhrl/core/posterior.h"
 #include "mfhrl/learn/spec.h"
 #include "signals.h"
 
@@ -134,6 +135,31 @@ TEST(Checkpoint, RestoredLoopContinuesBitIdentically) {
   expect_same_state(a.state(), b.state());
   EXPECT_TRUE(same_blobs(all_blobs(capture_checkpoint(f.c, a.state(), pa, f.levels.cost, 11)),
                          all_blobs(capture_checkpoint(f.c, b.state(), pb, f.levels.cost, 11))));
+}
+
+TEST(Checkpoint, ReturnStatisticSetsEtaOnTheFirstBatchAndResumes) {
+  learn::init_threads();
+  Fixture f;
+  f.c.posterior.loss = "return";  // 3 policies on 3 instances, 20 rows each per batch
+  f.c.posterior.eta_auto = true;
+  PolicySet pa(f.c, f.comm, f.data);
+  OnlineLoop a(f.c, f.comm, f.levels, f.data, pa);
+  a.calibrate_eta();
+  EXPECT_EQ(a.state().eta, 0.0);  // pending until a batch carries the policies' returns
+  const Checkpoint at0 = capture_checkpoint(f.c, a.state(), pa, f.levels.cost, 11);
+  const TraceRow r1 = a.round();
+  EXPECT_EQ(r1.rollout_policy, -1);
+  EXPECT_GT(a.state().eta, 0.0);
+  // The round's losses are minus each policy's mean reward over its 20 rows of the batch.
+  const Transitions& batch = a.state().history[static_cast<std::size_t>(r1.level - 1)].back();
+  ASSERT_EQ(batch.size(), 60u);
+  EXPECT_EQ(r1.policy_losses, segment_return_losses(batch.rew, {20, 20, 20}));
+  // A resume from the round-0 checkpoint (eta still pending) repeats round 1 to the bit.
+  PolicySet pb(f.c, f.comm, f.data);
+  OnlineLoop b(f.c, f.comm, f.levels, f.data, pb);
+  restore_checkpoint(f.c, all_blobs(at0), b.mutable_state(), pb, "ck.h5");
+  expect_same_row(r1, b.round());
+  EXPECT_TRUE(same_bits(a.state().eta, b.state().eta));
 }
 
 TEST(Checkpoint, HeaderAndBadEntriesAreNamed) {

@@ -79,6 +79,10 @@ TEST(ConfigLoad, ResolvedYamlReproducesTheConfig) {
   EXPECT_TRUE(au2.posterior.eta_auto);
   EXPECT_EQ(au2.posterior.loss, "value");
   EXPECT_EQ(au2.posterior.calibrate, "first_batch");
+  EXPECT_EQ(
+      parse_config_text(to_yaml(parse_config_text("", "t", {"posterior.return_actions=mean"})), "r")
+          .posterior.return_actions,
+      "mean");
   EXPECT_EQ(config::parse_config_text("", "t.yaml").posterior.calibrate, "offline");
   EXPECT_NE(config::to_yaml(au).find("eta: auto"), std::string::npos);
   const Config raw = config::parse_config_text("", "t.yaml", {"posterior.eta=0.25"});
@@ -147,6 +151,9 @@ TEST(ConfigLoad, BadConfigsNameTheKey) {
       {"budget: {total: 1}",
        {"posterior.calibrate=online"},
        {"posterior.calibrate", "offline or first_batch", "'online'"}},
+      {"budget: {total: 1}",
+       {"posterior.return_actions=greedy"},
+       {"posterior.return_actions", "sampled or mean", "'greedy'"}},
       {"budget: {total: 1}", {"igm.threshold=sqrt"}, {"igm.threshold", "entropy_rate or paper"}},
       {"budget: {total: 1}", {"eval.all_every=-1"}, {"eval.all_every", "[0, 1000000]"}},
       {"budget: {total: 1}", {"eval.episodes=100000"}, {"eval.episodes", "[1, 1000]"}},

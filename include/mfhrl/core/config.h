@@ -100,6 +100,9 @@ struct PosteriorConfig {
   // Where eta auto is measured: offline (8 online-sized batches of the offline data, before the
   // first round) | first_batch (round 1's collected batch). return always uses first_batch.
   std::string calibrate = "offline";
+  // posterior.loss: return: the actions the policies collect with, sampled (as every other
+  // collection) | mean (the deterministic action evaluation uses).
+  std::string return_actions = "sampled";
   // The statistic L_l(B): critic (importance-weighted Bellman error of policy l's critics on B) |
   // value (minus policy l's own value estimate min_j Q_j(s, mean action of pi_l(s)) over B's
   // states) | return (every policy collects its share of B, split_counts(n, L) rows in policy
