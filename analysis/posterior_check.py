@@ -9,8 +9,16 @@ largest drop of H in one round; over every round that evaluated all policies (po
 finite), the mean Spearman rank correlation of posterior and true return; and in the last such
 round whether the MAP policy is the best and whether its return is above the median of the L
 policies. The last line counts runs. --plot draws H(p) against round, one line per run.
+
+  /usr/bin/python3 analysis/posterior_check.py --compare NAME=GLOB [NAME=GLOB ...]
+
+A markdown table, one row per group of runs (a shell glob of run files, quoted): the counts
+above, the final deployed return, and two figures that say whether any posterior could work:
+"signal", the mean over all-policy rounds of Spearman(-L_l of the round's batch, true return that
+round), and "drift", Spearman(true returns in the first all-policy round, in the last one).
 Exit status 2 on bad arguments or an unreadable file.
 """
+import glob
 import math
 import os
 import sys
@@ -49,6 +57,10 @@ def check(path):
         rhos = [x for x in rhos if not math.isnan(x)]
         if rhos:
             out["rho_mean"] = float(np.mean(rhos))
+        sig = [spearman(-tr["policy_losses"][r], ret[r]) for r in rows]
+        sig = [x for x in sig if not math.isnan(x)]
+        out["signal"] = float(np.mean(sig)) if sig else math.nan
+        out["drift"] = spearman(ret[rows[0]], ret[rows[-1]]) if len(rows) > 1 else math.nan
         if len(rows):
             r = rows[-1]
             k = int(tr["deployed_policy"][r])
@@ -56,10 +68,38 @@ def check(path):
             out["map_above_median"] = bool(ret[r][k] > np.median(ret[r]))
             out["map_return"] = float(ret[r][k])
             out["median_return"] = float(np.median(ret[r]))
+    out["final_return"] = float(tr["eval_return_mean"][-1])
     return out
 
 
+def compare(specs):
+    head = ("| runs | MAP above median | MAP best | mean Spearman(posterior, return) | signal | "
+            "drift | cheaper level after K | largest one-round drop of H | final return (mean) |")
+    print(head)
+    print("|---" * (head.count("|") - 1) + "|")
+    for spec in specs:
+        name, _, pattern = spec.partition("=")
+        files = sorted(glob.glob(pattern))
+        if not name or not files:
+            raise OSError(f"--compare {spec}: expected NAME=GLOB matching run files")
+        rows = [check(f) for f in files]
+        ev = [r for r in rows if r["map_best"] is not None]
+        mean = lambda k: np.nanmean([r.get(k, math.nan) for r in rows])  # noqa: E731
+        print(f"| {name} ({len(rows)}) | {sum(r['map_above_median'] for r in ev)}/{len(ev)} | "
+              f"{sum(r['map_best'] for r in ev)}/{len(ev)} | {mean('rho_mean'):.2f} | "
+              f"{mean('signal'):.2f} | {mean('drift'):.2f} | "
+              f"{sum(r['cheaper_after_K'] > 0 for r in rows)}/{len(rows)} | "
+              f"{mean('max_drop'):.2f} | {mean('final_return'):,.0f} |")
+    return 0
+
+
 def main(argv):
+    if len(argv) > 2 and argv[1] == "--compare":
+        try:
+            return compare(argv[2:])
+        except (OSError, KeyError) as e:
+            print(f"posterior_check: error: {e}", file=sys.stderr)
+            return 2
     args, csv_out, plot_out = [], None, None
     it = iter(argv[1:])
     for a in it:

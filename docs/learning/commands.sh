@@ -93,3 +93,45 @@ for s in 0 1 2 3 4; do
       offline.dataset=demo/dataset.h5 eval.all_every=1 seed=$s ${v#*:} > "${v%%:*}-s$s.log" 2>&1
   done
 done
+
+# Which statistic ranks the policies (LEARNING.md, issue 13): demo scale, 5 run seeds, the
+# demo's pretrained policies (run from a directory holding demo/). The defaults row of the demo
+# table is the sensitivity study's "base" runs above.
+B=(--pretrained demo/pretrained.h5 offline.dataset=demo/dataset.h5 eval.all_every=1)
+for s in 0 1 2 3 4; do
+  "$M" run --out value-s$s.h5 --force "${B[@]}" seed=$s posterior.loss=value > value-s$s.log 2>&1
+  "$M" run --out return-s$s.h5 --force "${B[@]}" seed=$s posterior.loss=return online.envs=4 \
+    > return-s$s.log 2>&1
+  "$M" run --out return-mean-s$s.h5 --force "${B[@]}" seed=$s posterior.loss=return online.envs=4 \
+    posterior.return_actions=mean > return-mean-s$s.log 2>&1
+  for v in critic value; do
+    "$M" run --out $v-fb-s$s.h5 --force "${B[@]}" seed=$s posterior.loss=$v \
+      posterior.calibrate=first_batch > $v-fb-s$s.log 2>&1
+  done
+done
+# The larger config: one ensemble of 8 policies on the 100k medium dataset (12 min on 2 ranks),
+# then 1-3 min per run.
+MPI=(env OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 mpirun -np 2 --bind-to core)
+C=(--config "$R/configs/halfcheetah.yaml" --config "$R/configs/learning/base.yaml"
+   --config "$R/configs/learning/posterior-large.yaml" offline.dataset=medium-s0.h5)
+mkdir -p large
+"${MPI[@]}" "$M" pretrain "${C[@]}" --out large/pretrained.h5 --force > large/pretrain.log 2>&1
+for s in 0 1 2 3 4; do
+  for v in "critic:posterior.loss=critic" "value:posterior.loss=value" \
+           "return:posterior.loss=return" \
+           "return-mean:posterior.loss=return posterior.return_actions=mean" \
+           "critic-fb:posterior.loss=critic posterior.calibrate=first_batch" \
+           "value-fb:posterior.loss=value posterior.calibrate=first_batch"; do
+    "${MPI[@]}" "$M" run "${C[@]}" --pretrained large/pretrained.h5 --out "large/${v%%:*}-s$s.h5" \
+      --force seed=$s ${v#*:} > "large/${v%%:*}-s$s.log" 2>&1
+  done
+done
+Q=(/usr/bin/python3 "$R/analysis/posterior_check.py" --compare)
+"${Q[@]}" "critic, calibrated offline (the default)=sens/base-s?.h5" \
+  "critic, calibrated on the first batch=critic-fb-s?.h5" "value, offline=value-s?.h5" \
+  "value, first batch=value-fb-s?.h5" "return, sampled actions=return-s?.h5" \
+  "return, mean actions=return-mean-s?.h5" > compare-demo.md
+"${Q[@]}" "critic, calibrated offline (the default)=large/critic-s?.h5" \
+  "critic, calibrated on the first batch=large/critic-fb-s?.h5" "value, offline=large/value-s?.h5" \
+  "value, first batch=large/value-fb-s?.h5" "return, sampled actions=large/return-s?.h5" \
+  "return, mean actions=large/return-mean-s?.h5" > compare-large.md
