@@ -48,7 +48,7 @@ Levels build_levels(const Config& c, const dist::Comm& comm,
   out.real = c.real_is_separate ? sim::LevelModel::create(c.real) : out.sims.back();
   if (resumed_cost != nullptr) {
     out.cost = *resumed_cost;
-  } else if (c.cost_mode == "measured") {
+  } else if (c.cost_mode == CostMode::kMeasured) {
     // Timings differ between ranks, and every rank must select with the same costs: rank 0
     // measures, the others take its figures.
     if (comm.rank() == 0) {

@@ -27,9 +27,9 @@ OnlineLoop::OnlineLoop(const Config& c, const dist::Comm& comm, const Levels& le
       strategy_(make_strategy(c.strategy, c.num_levels())),
       threshold_budget_(parse_threshold_budget(c.igm.threshold_budget)),
       threshold_form_(parse_threshold_form(c.igm.threshold)),
-      return_loss_(c.posterior.loss == "return"),
+      return_loss_(c.posterior.loss == PosteriorLoss::kReturn),
       first_batch_eta_(c.posterior.eta_auto && c.offline.policies >= 2 &&
-                       (return_loss_ || c.posterior.calibrate == "first_batch")),
+                       (return_loss_ || c.posterior.calibrate == EtaCalibration::kFirstBatch)),
       scratch_(learn::agent_spec(c), c.seed, 0) {
   const int K = c.num_levels();
   state_.budget.total = c.budget_total;
@@ -141,7 +141,7 @@ int OnlineLoop::select(const std::vector<double>& ig, Selection* sel) {
 
 // Step 3a: the policy that collects: a Thompson draw from p_{r-1} or its MAP.
 int OnlineLoop::rollout_policy() {
-  if (c_.online.rollout == "map") return map_policy(state_.posterior);
+  if (c_.online.rollout == RolloutPolicy::kMap) return map_policy(state_.posterior);
   Rng rng(c_.seed, Stream::kThompson, static_cast<std::uint64_t>(state_.round));
   return sample_policy(state_.posterior, rng);
 }
@@ -153,7 +153,7 @@ Transitions OnlineLoop::collect(int level, int policy, const std::vector<int>& c
   const std::vector<int> mine(counts.begin() + inst.begin, counts.begin() + inst.end);
   sim::EnvGroup& group = state_.groups[static_cast<std::size_t>(level)];
   sim::Policy act = sampling_policy(actor);
-  if (return_loss_ && c_.posterior.return_actions == "mean") {
+  if (return_loss_ && c_.posterior.return_actions == ReturnActions::kMean) {
     act = [g = greedy_policy(actor)](const float* obs, float* action, std::uint64_t, Rng&) {
       g(obs, action);
     };
@@ -194,7 +194,7 @@ std::vector<double> OnlineLoop::local_losses(const Transitions& batch,
       losses[static_cast<std::size_t>(l)] = all[static_cast<std::size_t>(l)];
     return losses;
   }
-  const bool value = c_.posterior.loss == "value";
+  const bool value = c_.posterior.loss == PosteriorLoss::kValue;
   for (int l = policies_.block().begin; l < policies_.block().end; ++l) {
     const learn::Agent& a = policies_.agent(l);
     losses[static_cast<std::size_t>(l)] =
@@ -222,7 +222,7 @@ std::vector<double> OnlineLoop::update_posterior(int level, const Transitions& b
     std::snprintf(buf, sizeof buf,
                   "posterior: eta auto = %.6g (%s statistic on round %lld's batch: it moves "
                   "the log-weights apart by %.3g nats)%s",
-                  state_.eta, c_.posterior.loss.c_str(), static_cast<long long>(state_.round),
+                  state_.eta, enum_name(c_.posterior.loss), static_cast<long long>(state_.round),
                   c_.posterior.step,
                   eta > 0.0 ? "" : "; the policies were indistinguishable, posterior.eta used");
     log::info(buf);
@@ -268,7 +268,7 @@ void OnlineLoop::calibrate_eta() {
   std::snprintf(buf, sizeof buf,
                 "posterior: eta auto = %.6g (%s statistic on %d batches of %zu offline rows: one "
                 "batch moves the log-weights apart by %.3g nats)%s",
-                state_.eta, c_.posterior.loss.c_str(), batches, n, c_.posterior.step,
+                state_.eta, enum_name(c_.posterior.loss), batches, n, c_.posterior.step,
                 eta > 0.0 ? "" : "; the policies were indistinguishable, posterior.eta used");
   log::info(buf);
 }

@@ -24,8 +24,8 @@ void OnlineLoop::hybrid_update() {
   const int K = c_.num_levels();
   const std::size_t half = static_cast<std::size_t>(c_.network.batch_size / 2);
   const std::size_t batch = static_cast<std::size_t>(c_.network.batch_size);  // H2O: 2 x half
-  const bool cql_only = c_.online.update == "cql";
-  const bool learned = !cql_only && c_.h2o.dynamics_ratio == "learned";
+  const bool cql_only = c_.online.update == OnlineUpdate::kCql;
+  const bool learned = !cql_only && c_.h2o.dynamics_ratio == DynamicsRatio::kLearned;
   // Updates in chunks with an interrupt poll before each chunk; every rank polls equally often.
   const int chunk = 8;
   const Block& own = policies_.block();

@@ -21,7 +21,8 @@ PolicySet::PolicySet(const Config& c, const dist::Comm& comm, const Transitions&
   const learn::AgentSpec spec = learn::agent_spec(c);
   const BootstrapSpec boot = parse_bootstrap(c.offline.bootstrap);
   std::vector<float> mean, std;
-  if (c.offline.obs_normalization == "dataset") observation_stats(data, 1e-3, &mean, &std);
+  if (c.offline.obs_normalization == ObsNormalization::kDataset)
+    observation_stats(data, 1e-3, &mean, &std);
   for (int l = block_.begin; l < block_.end; ++l) {
     agents_.push_back(std::make_unique<learn::Agent>(spec, c.seed, static_cast<std::uint64_t>(l)));
     if (!mean.empty()) agents_.back()->set_obs_normalization(mean, std);

@@ -186,7 +186,7 @@ std::string to_yaml(const Config& c) {
   YAML::Node n;
   n["seed"] = c.seed;
   n["strategy"] = c.strategy;
-  n["fidelity"]["cost"] = c.cost_mode;
+  n["fidelity"]["cost"] = enum_name(c.cost_mode);
   for (const auto& l : c.levels) n["fidelity"]["levels"].push_back(level_node(l));
   if (c.real_is_separate) n["real"] = level_node(c.real);
   n["env"]["episode_steps"] = c.episode_steps;
@@ -195,14 +195,14 @@ std::string to_yaml(const Config& c) {
   n["offline"]["steps"] = c.offline.steps;
   n["offline"]["bootstrap"] = c.offline.bootstrap;
   n["offline"]["dataset"] = c.offline.dataset;
-  n["offline"]["obs_normalization"] = c.offline.obs_normalization;
+  n["offline"]["obs_normalization"] = enum_name(c.offline.obs_normalization);
   n["offline"]["eval_every"] = c.offline.eval_every;
   n["online"]["batch_transitions"] = c.online.batch_transitions;
   n["online"]["updates_per_round"] = c.online.updates_per_round;
   n["online"]["envs"] = c.online.envs;
-  n["online"]["rollout"] = c.online.rollout;
+  n["online"]["rollout"] = enum_name(c.online.rollout);
   n["online"]["buffer_capacity"] = c.online.buffer_capacity;
-  n["online"]["update"] = c.online.update;
+  n["online"]["update"] = enum_name(c.online.update);
   n["network"]["hidden"] = flow(c.network.hidden);
   n["network"]["actor_lr"] = c.network.actor_lr;
   n["network"]["critic_lr"] = c.network.critic_lr;
@@ -211,14 +211,14 @@ std::string to_yaml(const Config& c) {
   n["network"]["batch_size"] = c.network.batch_size;
   n["network"]["gamma"] = c.network.gamma;
   n["network"]["tau"] = c.network.tau;
-  n["network"]["init"] = c.network.init;
+  n["network"]["init"] = enum_name(c.network.init);
   n["cql"]["actions"] = c.cql.actions;
   n["cql"]["weight"] = c.cql.weight;
   n["cql"]["backup_entropy"] = c.cql.backup_entropy;
   n["h2o"]["penalty"] = c.h2o.penalty;
-  n["h2o"]["conservative"] = c.h2o.conservative;
+  n["h2o"]["conservative"] = enum_name(c.h2o.conservative);
   n["h2o"]["gap_samples"] = c.h2o.gap_samples;
-  n["h2o"]["dynamics_ratio"] = c.h2o.dynamics_ratio;
+  n["h2o"]["dynamics_ratio"] = enum_name(c.h2o.dynamics_ratio);
   n["h2o"]["backup_entropy"] = c.h2o.backup_entropy;
   n["h2o"]["input_noise"] = c.h2o.input_noise;
   n["h2o"]["disc_hidden"] = flow(c.h2o.disc_hidden);
@@ -236,9 +236,9 @@ std::string to_yaml(const Config& c) {
     n["posterior"]["eta"] = c.posterior.eta;
   }
   n["posterior"]["step"] = c.posterior.step;
-  n["posterior"]["loss"] = c.posterior.loss;
-  n["posterior"]["calibrate"] = c.posterior.calibrate;
-  n["posterior"]["return_actions"] = c.posterior.return_actions;
+  n["posterior"]["loss"] = enum_name(c.posterior.loss);
+  n["posterior"]["calibrate"] = enum_name(c.posterior.calibrate);
+  n["posterior"]["return_actions"] = enum_name(c.posterior.return_actions);
   n["eval"]["episodes"] = c.eval_episodes;
   n["eval"]["all_every"] = c.eval_all_every;
   n["regret"]["reference_return"] = c.reference_return;

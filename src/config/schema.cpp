@@ -31,6 +31,16 @@ int bounded(Fields& f, const std::string& key, long long fallback, long long lo,
   return static_cast<int>(v);
 }
 
+// An enum-like key: its text, parsed once into E; anything else fails naming the choices.
+template <typename E>
+E choice(Fields& f, const std::string& key, E fallback) {
+  E out = fallback;
+  if (!parse_enum(f.text(key, enum_name(fallback)), &out)) {
+    f.fail(key, enum_choices<E>(), f.node()[key]);
+  }
+  return out;
+}
+
 constexpr long long kMaxSteps = 100000000;  // 1e8 gradient or env steps: weeks on one core
 
 LevelConfig read_level(const YAML::Node& node, const std::string& path, const std::string& source,
@@ -92,9 +102,7 @@ Config config_from_yaml(const YAML::Node& root, const std::string& source) {
   c.strategy = top.text("strategy", c.strategy, true);
 
   Fields fid(top.child("fidelity"), "fidelity", source);
-  c.cost_mode = fid.text("cost", "declared");
-  require(fid, "cost", c.cost_mode == "declared" || c.cost_mode == "measured",
-          "declared or measured");
+  c.cost_mode = choice(fid, "cost", CostMode::kDeclared);
   c.levels = read_levels(fid, source);
   fid.finish();
 
@@ -121,10 +129,7 @@ Config config_from_yaml(const YAML::Node& root, const std::string& source) {
   c.offline.steps = bounded(off, "steps", 10000, 0, kMaxSteps, "gradient steps per policy");
   c.offline.bootstrap = off.text("bootstrap", "poisson");
   c.offline.dataset = off.text("dataset", "");
-  c.offline.obs_normalization = off.text("obs_normalization", c.offline.obs_normalization);
-  require(off, "obs_normalization",
-          c.offline.obs_normalization == "none" || c.offline.obs_normalization == "dataset",
-          "none or dataset");
+  c.offline.obs_normalization = choice(off, "obs_normalization", c.offline.obs_normalization);
   c.offline.eval_every =
       bounded(off, "eval_every", c.offline.eval_every, 0, kMaxSteps, "0: no evaluation");
   off.finish();
@@ -139,13 +144,10 @@ Config config_from_yaml(const YAML::Node& root, const std::string& source) {
       on, "envs",
       c.online.envs >= 1 && c.online.envs <= c.online.batch_transitions && c.online.envs <= 4096,
       "an integer in [1, min(online.batch_transitions, 4096)]");
-  c.online.rollout = on.text("rollout", "thompson");
-  require(on, "rollout", c.online.rollout == "thompson" || c.online.rollout == "map",
-          "thompson or map");
+  c.online.rollout = choice(on, "rollout", RolloutPolicy::kThompson);
   c.online.buffer_capacity = bounded(on, "buffer_capacity", c.online.buffer_capacity, 1, 20000000,
                                      "rows per level, 166 bytes each");
-  c.online.update = on.text("update", c.online.update);
-  require(on, "update", c.online.update == "h2o" || c.online.update == "cql", "h2o or cql");
+  c.online.update = choice(on, "update", c.online.update);
   on.finish();
 
   Fields net(top.child("network"), "network", source);
@@ -167,9 +169,7 @@ Config config_from_yaml(const YAML::Node& root, const std::string& source) {
   require(net, "gamma", c.network.gamma >= 0 && c.network.gamma < 1, "a discount in [0, 1)");
   c.network.tau = net.number("tau", c.network.tau);
   require(net, "tau", c.network.tau > 0 && c.network.tau <= 1, "a number in (0, 1]");
-  c.network.init = net.text("init", c.network.init);
-  require(net, "init", c.network.init == "reference" || c.network.init == "torch",
-          "reference or torch");
+  c.network.init = choice(net, "init", c.network.init);
   net.finish();
 
   Fields cql(top.child("cql"), "cql", source);
@@ -183,16 +183,11 @@ Config config_from_yaml(const YAML::Node& root, const std::string& source) {
   Fields h2o(top.child("h2o"), "h2o", source);
   c.h2o.penalty = h2o.number("penalty", c.h2o.penalty);
   require(h2o, "penalty", c.h2o.penalty >= 0, "a number >= 0");
-  c.h2o.conservative = h2o.text("conservative", c.h2o.conservative);
-  require(h2o, "conservative",
-          c.h2o.conservative == "gap" || c.h2o.conservative == "sampled_actions",
-          "gap or sampled_actions");
+  c.h2o.conservative = choice(h2o, "conservative", c.h2o.conservative);
   c.h2o.gap_samples = static_cast<int>(h2o.integer("gap_samples", c.h2o.gap_samples));
   require(h2o, "gap_samples", c.h2o.gap_samples >= 1 && c.h2o.gap_samples <= 1000,
           "an integer in [1, 1000]");
-  c.h2o.dynamics_ratio = h2o.text("dynamics_ratio", c.h2o.dynamics_ratio);
-  require(h2o, "dynamics_ratio", c.h2o.dynamics_ratio == "learned" || c.h2o.dynamics_ratio == "one",
-          "learned or one");
+  c.h2o.dynamics_ratio = choice(h2o, "dynamics_ratio", c.h2o.dynamics_ratio);
   c.h2o.backup_entropy = h2o.boolean("backup_entropy", c.h2o.backup_entropy);
   c.h2o.input_noise = h2o.number("input_noise", c.h2o.input_noise);
   require(h2o, "input_noise", c.h2o.input_noise >= 0, "a number >= 0");
@@ -261,27 +256,19 @@ Config config_from_yaml(const YAML::Node& root, const std::string& source) {
   c.posterior.step = post.number("step", c.posterior.step);
   require(post, "step", c.posterior.step > 0 && c.posterior.step <= 100,
           "a number of nats in (0, 100]");
-  c.posterior.calibrate = post.text("calibrate", c.posterior.calibrate);
-  require(post, "calibrate",
-          c.posterior.calibrate == "offline" || c.posterior.calibrate == "first_batch",
-          "offline or first_batch");
-  c.posterior.return_actions = post.text("return_actions", c.posterior.return_actions);
-  require(post, "return_actions",
-          c.posterior.return_actions == "sampled" || c.posterior.return_actions == "mean",
-          "sampled or mean");
-  c.posterior.loss = post.text("loss", c.posterior.loss);
-  require(
-      post, "loss",
-      c.posterior.loss == "critic" || c.posterior.loss == "value" || c.posterior.loss == "return",
-      "critic, value or return");
+  c.posterior.calibrate = choice(post, "calibrate", c.posterior.calibrate);
+  c.posterior.return_actions = choice(post, "return_actions", c.posterior.return_actions);
+  c.posterior.loss = choice(post, "loss", c.posterior.loss);
   // return: every policy collects a segment of each batch on its own env instances, so n must
   // give each one a row and the instances must divide evenly among the policies.
   require(post, "loss",
-          c.posterior.loss != "return" || c.online.batch_transitions >= c.offline.policies,
+          c.posterior.loss != PosteriorLoss::kReturn ||
+              c.online.batch_transitions >= c.offline.policies,
           "critic or value when online.batch_transitions (" +
               std::to_string(c.online.batch_transitions) + ") < offline.policies (" +
               std::to_string(c.offline.policies) + "); return needs a row per policy");
-  require(post, "loss", c.posterior.loss != "return" || c.online.envs % c.offline.policies == 0,
+  require(post, "loss",
+          c.posterior.loss != PosteriorLoss::kReturn || c.online.envs % c.offline.policies == 0,
           "critic or value when online.envs (" + std::to_string(c.online.envs) +
               ") is not a multiple of offline.policies (" + std::to_string(c.offline.policies) +
               "); return steps each policy on its own instances");

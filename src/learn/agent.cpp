@@ -61,7 +61,7 @@ struct Agent::Impl {
     q2 = make_mlp(in_q, spec.net.hidden, 1);
     q1_target = make_mlp(in_q, spec.net.hidden, 1);
     q2_target = make_mlp(in_q, spec.net.hidden, 1);
-    const bool reference = spec.net.init == "reference";
+    const bool reference = spec.net.init == NetInit::kReference;
     if (reference) {
       small_last_layer(actor);
       small_last_layer(q1);
@@ -286,7 +286,7 @@ UpdateStats Agent::h2o_update(const Transitions& real, const Transitions& sim,
   UpdatePlan plan;
   plan.n_real = static_cast<std::int64_t>(real.size());
   if (!weights.ratio.empty()) plan.sim_weight = torch::tensor(weights.ratio, torch::kFloat32);
-  plan.penalty = s.h2o.conservative == "gap" ? Penalty::kGap : Penalty::kCqlSim;
+  plan.penalty = s.h2o.conservative == Conservative::kGap ? Penalty::kGap : Penalty::kCqlSim;
   plan.penalty_weight = s.h2o.penalty;
   plan.backup_entropy = s.h2o.backup_entropy;
   if (plan.penalty == Penalty::kGap) {

@@ -63,10 +63,6 @@ void validate(const AgentSpec& s) {
           s.cql.weight);
   require(s.h2o.penalty >= 0.0 && std::isfinite(s.h2o.penalty), "h2o.penalty",
           "a finite number >= 0", s.h2o.penalty);
-  require(s.net.init == "reference" || s.net.init == "torch", "network.init", "reference or torch",
-          s.net.init);
-  require(s.h2o.conservative == "gap" || s.h2o.conservative == "sampled_actions",
-          "h2o.conservative", "gap or sampled_actions", s.h2o.conservative);
   require(s.h2o.input_noise >= 0.0 && std::isfinite(s.h2o.input_noise), "h2o.input_noise",
           "a finite number >= 0", s.h2o.input_noise);
   require_widths(s.h2o.disc_hidden, "h2o.disc_hidden");
@@ -82,8 +78,9 @@ double update_flops(const AgentSpec& s, UpdateKind kind, int batch) {
   const double rows = kind == UpdateKind::kH2o ? 2.0 * batch : batch;
   // Target (forward only) + critics (fwd+bwd) + actor (fwd+bwd; critics without weight grads).
   double f = rows * ((a + 2 * q) + 3 * 2 * q + (3 * a + 2 * 2 * q));
-  const bool sampled = kind == UpdateKind::kCql ||
-                       (kind == UpdateKind::kH2o && s.h2o.conservative == "sampled_actions");
+  const bool sampled =
+      kind == UpdateKind::kCql ||
+      (kind == UpdateKind::kH2o && s.h2o.conservative == Conservative::kSampledActions);
   if (sampled) {
     // Penalty: pi(s) and pi(s') at N rows per state (forward only), twin critics at 3N (fwd+bwd).
     const double n = static_cast<double>(batch) * s.cql.actions;

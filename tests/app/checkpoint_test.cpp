@@ -140,7 +140,7 @@ TEST(Checkpoint, RestoredLoopContinuesBitIdentically) {
 TEST(Checkpoint, ReturnStatisticSetsEtaOnTheFirstBatchAndResumes) {
   learn::init_threads();
   Fixture f;
-  f.c.posterior.loss = "return";  // 3 policies on 3 instances, 20 rows each per batch
+  f.c.posterior.loss = PosteriorLoss::kReturn;  // 3 policies on 3 instances, 20 rows each per batch
   f.c.posterior.eta_auto = true;
   PolicySet pa(f.c, f.comm, f.data);
   OnlineLoop a(f.c, f.comm, f.levels, f.data, pa);

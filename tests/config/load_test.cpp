@@ -77,13 +77,13 @@ TEST(ConfigLoad, ResolvedYamlReproducesTheConfig) {
   EXPECT_TRUE(au.posterior.eta_auto);
   const Config au2 = config::parse_config_text(config::to_yaml(au), "resolved");
   EXPECT_TRUE(au2.posterior.eta_auto);
-  EXPECT_EQ(au2.posterior.loss, "value");
-  EXPECT_EQ(au2.posterior.calibrate, "first_batch");
+  EXPECT_EQ(au2.posterior.loss, PosteriorLoss::kValue);
+  EXPECT_EQ(au2.posterior.calibrate, EtaCalibration::kFirstBatch);
   EXPECT_EQ(
       parse_config_text(to_yaml(parse_config_text("", "t", {"posterior.return_actions=mean"})), "r")
           .posterior.return_actions,
-      "mean");
-  EXPECT_EQ(config::parse_config_text("", "t.yaml").posterior.calibrate, "offline");
+      ReturnActions::kMean);
+  EXPECT_EQ(config::parse_config_text("", "t.yaml").posterior.calibrate, EtaCalibration::kOffline);
   EXPECT_NE(config::to_yaml(au).find("eta: auto"), std::string::npos);
   const Config raw = config::parse_config_text("", "t.yaml", {"posterior.eta=0.25"});
   EXPECT_FALSE(raw.posterior.eta_auto);

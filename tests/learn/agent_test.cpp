@@ -153,7 +153,7 @@ TEST(AgentTest, ReferenceInitHasSmallLastLayersAndLogStdOffset) {
   for (float w : floats("actor/0.weight")) widest = std::max(widest, double(std::abs(w)));
   EXPECT_GT(widest, 0.3);
   AgentSpec torch_init = s;
-  torch_init.net.init = "torch";
+  torch_init.net.init = NetInit::kTorch;
   blobs = Agent(torch_init, 7, 0).state();
   EXPECT_EQ(floats("actor/log_std_offset"), std::vector<float>{0.0f});
   double largest_bias = 0.0;

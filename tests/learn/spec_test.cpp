@@ -66,7 +66,7 @@ TEST(SpecTest, UpdateFlopsKnownAnswer) {
   // H2O with the gap term: the SAC part on 2 rows (384); the term reuses the critics' Q.
   EXPECT_DOUBLE_EQ(update_flops(s, UpdateKind::kH2o, 1), 384.0);
   // H2O with h2o.conservative: sampled_actions adds the penalty on the simulated row (2400).
-  s.h2o.conservative = "sampled_actions";
+  s.h2o.conservative = Conservative::kSampledActions;
   EXPECT_DOUBLE_EQ(update_flops(s, UpdateKind::kH2o, 1), 2784.0);
 }
 

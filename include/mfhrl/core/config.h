@@ -2,11 +2,87 @@
 // validation (config/load.h fills and validates it from YAML plus key=value overrides).
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace mfhrl {
+
+// Enum-like keys are parsed once, into these types. EnumNames<E>::table lists each value with its
+// YAML name, in the order the error message lists them; the schema, to_yaml and the log lines
+// all read it.
+template <typename E>
+struct EnumNames;
+
+#define MFHRL_ENUM_NAMES(E, N, ...)                                                 \
+  template <>                                                                       \
+  struct EnumNames<E> {                                                             \
+    static constexpr std::array<std::pair<E, const char*>, N> table{{__VA_ARGS__}}; \
+  }
+
+enum class NetInit { kReference, kTorch };
+MFHRL_ENUM_NAMES(NetInit, 2, {NetInit::kReference, "reference"}, {NetInit::kTorch, "torch"});
+enum class ObsNormalization { kNone, kDataset };
+MFHRL_ENUM_NAMES(ObsNormalization, 2, {ObsNormalization::kNone, "none"},
+                 {ObsNormalization::kDataset, "dataset"});
+enum class RolloutPolicy { kThompson, kMap };
+MFHRL_ENUM_NAMES(RolloutPolicy, 2, {RolloutPolicy::kThompson, "thompson"},
+                 {RolloutPolicy::kMap, "map"});
+enum class OnlineUpdate { kH2o, kCql };
+MFHRL_ENUM_NAMES(OnlineUpdate, 2, {OnlineUpdate::kH2o, "h2o"}, {OnlineUpdate::kCql, "cql"});
+enum class Conservative { kGap, kSampledActions };
+MFHRL_ENUM_NAMES(Conservative, 2, {Conservative::kGap, "gap"},
+                 {Conservative::kSampledActions, "sampled_actions"});
+enum class DynamicsRatio { kLearned, kOne };
+MFHRL_ENUM_NAMES(DynamicsRatio, 2, {DynamicsRatio::kLearned, "learned"},
+                 {DynamicsRatio::kOne, "one"});
+enum class PosteriorLoss { kCritic, kValue, kReturn };
+MFHRL_ENUM_NAMES(PosteriorLoss, 3, {PosteriorLoss::kCritic, "critic"},
+                 {PosteriorLoss::kValue, "value"}, {PosteriorLoss::kReturn, "return"});
+enum class EtaCalibration { kOffline, kFirstBatch };
+MFHRL_ENUM_NAMES(EtaCalibration, 2, {EtaCalibration::kOffline, "offline"},
+                 {EtaCalibration::kFirstBatch, "first_batch"});
+enum class ReturnActions { kSampled, kMean };
+MFHRL_ENUM_NAMES(ReturnActions, 2, {ReturnActions::kSampled, "sampled"},
+                 {ReturnActions::kMean, "mean"});
+enum class CostMode { kDeclared, kMeasured };
+MFHRL_ENUM_NAMES(CostMode, 2, {CostMode::kDeclared, "declared"}, {CostMode::kMeasured, "measured"});
+#undef MFHRL_ENUM_NAMES
+
+// The YAML name of v.
+template <typename E>
+const char* enum_name(E v) {
+  for (const auto& [e, name] : EnumNames<E>::table) {
+    if (e == v) return name;
+  }
+  return "?";
+}
+
+// The value named `text`; false when no value has that name.
+template <typename E>
+bool parse_enum(const std::string& text, E* out) {
+  for (const auto& [e, name] : EnumNames<E>::table) {
+    if (text == name) {
+      *out = e;
+      return true;
+    }
+  }
+  return false;
+}
+
+// "a, b or c": the names, for an error message.
+template <typename E>
+std::string enum_choices() {
+  std::string out;
+  const auto& t = EnumNames<E>::table;
+  for (std::size_t i = 0; i < t.size(); ++i) {
+    out += i == 0 ? "" : (i + 1 == t.size() ? " or " : ", ");
+    out += t[i].second;
+  }
+  return out;
+}
 
 // The offline datasets `mfhrl collect` makes, named as D4RL names them.
 inline constexpr const char* kDatasetKinds = "random, medium, medium-replay or expert";
@@ -40,25 +116,27 @@ struct NetworkConfig {
   double tau = 0.005;
   // reference: last layer of every network Xavier-uniform with gain 1e-2 and zero bias, actor
   // log-std offset -1 (the CQL/H2O authors' code); torch: torch's default init, offset 0.
-  std::string init = "reference";
+  NetInit init = NetInit::kReference;
 };
 
 struct OfflineConfig {
-  int policies = 8;                        // L
-  int steps = 10000;                       // CQL gradient steps per policy
-  std::string bootstrap = "poisson";       // poisson | bernoulli:p
-  std::string dataset;                     // D4RL-layout HDF5 file; empty: collect one first
-  std::string obs_normalization = "none";  // none | dataset (mean/std of the offline data)
-  int eval_every = 0;                      // evaluate each policy every this many steps (0: never)
+  int policies = 8;                   // L
+  int steps = 10000;                  // CQL gradient steps per policy
+  std::string bootstrap = "poisson";  // poisson | bernoulli:p
+  std::string dataset;                // D4RL-layout HDF5 file; empty: collect one first
+  // none | dataset (mean/std of the offline data)
+  ObsNormalization obs_normalization = ObsNormalization::kNone;
+  int eval_every = 0;  // evaluate each policy every this many steps (0: never)
 };
 
 struct OnlineConfig {
-  int batch_transitions = 1000;      // n
-  int updates_per_round = 100;       // H2O steps per policy per round
-  int envs = 4;                      // environment instances a batch is split over
-  std::string rollout = "thompson";  // thompson | map
-  int buffer_capacity = 1000000;     // rows of each level's FIFO replay buffer
-  std::string update = "h2o";        // h2o | cql (ablation: the offline data alone, sim unused)
+  int batch_transitions = 1000;  // n
+  int updates_per_round = 100;   // H2O steps per policy per round
+  int envs = 4;                  // environment instances a batch is split over
+  RolloutPolicy rollout = RolloutPolicy::kThompson;
+  int buffer_capacity = 1000000;  // rows of each level's FIFO replay buffer
+  // h2o | cql (ablation: the offline data alone, sim unused)
+  OnlineUpdate update = OnlineUpdate::kH2o;
 };
 
 struct CqlConfig {
@@ -68,10 +146,12 @@ struct CqlConfig {
 };
 
 struct H2oConfig {
-  double penalty = 0.01;             // weight of the conservative term on simulated Q
-  std::string conservative = "gap";  // gap (H2O: logsumexp of Q + log omega) | sampled_actions
-  int gap_samples = 10;              // resampled next states behind the dynamics gap u(s,a)
-  std::string dynamics_ratio = "learned";  // learned | one (ablation: no dynamics correction)
+  double penalty = 0.01;  // weight of the conservative term on simulated Q
+  // gap (H2O: logsumexp of Q + log omega) | sampled_actions
+  Conservative conservative = Conservative::kGap;
+  int gap_samples = 10;  // resampled next states behind the dynamics gap u(s,a)
+  // learned | one (ablation: no dynamics correction)
+  DynamicsRatio dynamics_ratio = DynamicsRatio::kLearned;
   bool backup_entropy = false;  // -alpha log pi(a'|s') in the Bellman target (H2O code: off)
   double input_noise = 0.1;     // discriminator input noise std
   std::vector<int> disc_hidden = {256, 256};
@@ -99,26 +179,26 @@ struct PosteriorConfig {
   double step = 0.5;
   // Where eta auto is measured: offline (8 online-sized batches of the offline data, before the
   // first round) | first_batch (round 1's collected batch). return always uses first_batch.
-  std::string calibrate = "offline";
+  EtaCalibration calibrate = EtaCalibration::kOffline;
   // posterior.loss: return: the actions the policies collect with, sampled (as every other
   // collection) | mean (the deterministic action evaluation uses).
-  std::string return_actions = "sampled";
+  ReturnActions return_actions = ReturnActions::kSampled;
   // The statistic L_l(B): critic (importance-weighted Bellman error of policy l's critics on B) |
   // value (minus policy l's own value estimate min_j Q_j(s, mean action of pi_l(s)) over B's
   // states) | return (every policy collects its share of B, split_counts(n, L) rows in policy
   // order, and L_l is minus the mean reward of its share: a return measured on the level).
-  std::string loss = "critic";
+  PosteriorLoss loss = PosteriorLoss::kCritic;
 };
 
 struct Config {
   std::uint64_t seed = 0;
-  std::string strategy = "igm";        // igm | fixed:k | uniform | igm-nothreshold
-  std::vector<LevelConfig> levels;     // fidelity.levels, k = 1..K (index 0..K-1)
-  std::string cost_mode = "declared";  // fidelity.cost: declared | measured
-  bool real_is_separate = false;       // true when `real:` names its own variant
-  LevelConfig real;                    // the real system (a copy of level K unless separate)
-  int episode_steps = 1000;            // env.episode_steps: time limit of an episode
-  double budget_total = 0.0;           // Gamma
+  std::string strategy = "igm";              // igm | fixed:k | uniform | igm-nothreshold
+  std::vector<LevelConfig> levels;           // fidelity.levels, k = 1..K (index 0..K-1)
+  CostMode cost_mode = CostMode::kDeclared;  // fidelity.cost: declared | measured
+  bool real_is_separate = false;             // true when `real:` names its own variant
+  LevelConfig real;                          // the real system (a copy of level K unless separate)
+  int episode_steps = 1000;                  // env.episode_steps: time limit of an episode
+  double budget_total = 0.0;                 // Gamma
   OfflineConfig offline;
   OnlineConfig online;
   NetworkConfig network;
