@@ -115,7 +115,21 @@ std::vector<double> OnlineLoop::information_gains() {
   for (const auto& level : all) {
     for (const auto& losses : level) check_finite_losses(losses, state_.round);
   }
-  return information_gain(state_.posterior, all, state_.eta);
+  // igm.trust: agreement scales each level's eta by its trust (the top level's is 1).
+  trust_ = c_.igm.trust == LevelTrust::kAgreement
+               ? level_trust(all, K - 1)
+               : std::vector<double>(static_cast<std::size_t>(K), 1.0);
+  std::vector<double> ig(static_cast<std::size_t>(K), 0.0);
+  for (int k = 0; k < K; ++k) {
+    const double w = trust_[static_cast<std::size_t>(k)];
+    const auto& level = all[static_cast<std::size_t>(k)];
+    // An untrusted level cannot move the posterior; a level without history is optimistic.
+    ig[static_cast<std::size_t>(k)] =
+        level.empty() ? entropy_nats(state_.posterior)
+        : w > 0.0     ? level_information_gain(state_.posterior, level, state_.eta * w)
+                      : 0.0;
+  }
+  return ig;
 }
 
 // Step 2: the strategy's level; rank 0's choice is broadcast and every rank checks its own.
@@ -227,7 +241,8 @@ std::vector<double> OnlineLoop::update_posterior(int level, const Transitions& b
                   eta > 0.0 ? "" : "; the policies were indistinguishable, posterior.eta used");
     log::info(buf);
   }
-  state_.posterior = posterior_update(state_.posterior, losses, state_.eta);
+  const double w = trust_.empty() ? 1.0 : trust_[static_cast<std::size_t>(level)];
+  if (w > 0.0) state_.posterior = posterior_update(state_.posterior, losses, state_.eta * w);
   return losses;
 }
 

@@ -105,6 +105,7 @@ class OnlineLoop {
   learn::Agent scratch_;  // receives broadcast actors
   RunState state_;
   std::function<bool()> poll_;
+  std::vector<double> trust_;  // (K) this round's level trust (igm.trust), from information_gains
   std::vector<float> next_state_std_;  // (obs_dim) offline std + 1e-3: the gap's resampling noise
 };
 

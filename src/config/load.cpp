@@ -230,6 +230,7 @@ std::string to_yaml(const Config& c) {
   n["igm"]["threshold_scale"] = c.igm.threshold_scale;
   n["igm"]["threshold_budget"] = c.igm.threshold_budget;
   n["igm"]["threshold"] = c.igm.threshold;
+  n["igm"]["trust"] = enum_name(c.igm.trust);
   if (c.posterior.eta_auto) {
     n["posterior"]["eta"] = "auto";
   } else {

@@ -218,6 +218,7 @@ Config config_from_yaml(const YAML::Node& root, const std::string& source) {
   require(igm, "threshold_budget",
           c.igm.threshold_budget == "remaining" || c.igm.threshold_budget == "spent",
           "remaining or spent");
+  c.igm.trust = choice(igm, "trust", c.igm.trust);
   c.igm.threshold = igm.text("threshold", c.igm.threshold);
   require(igm, "threshold", c.igm.threshold == "entropy_rate" || c.igm.threshold == "paper",
           "entropy_rate or paper");

@@ -83,4 +83,25 @@ double eta_from_loss_spread(const std::vector<std::vector<double>>& losses, doub
   return step / median;
 }
 
+std::vector<double> level_trust(const std::vector<std::vector<std::vector<double>>>& history,
+                                int top) {
+  MFHRL_CHECK(top >= 0 && top < static_cast<int>(history.size()),
+              "level_trust: top level " << top << " of " << history.size());
+  const auto& ref = history[static_cast<std::size_t>(top)];
+  std::vector<double> trust(history.size(), 1.0);
+  for (std::size_t k = 0; k < history.size(); ++k) {
+    if (static_cast<int>(k) == top || history[k].empty() || ref.empty()) continue;
+    double sum = 0.0;
+    for (const auto& mine : history[k]) {
+      for (const auto& theirs : ref) {
+        const double rho = spearman_correlation(mine, theirs);
+        sum += std::isnan(rho) ? 0.0 : rho;
+      }
+    }
+    const double mean = sum / static_cast<double>(history[k].size() * ref.size());
+    trust[k] = std::min(1.0, std::max(0.0, mean));
+  }
+  return trust;
+}
+
 }  // namespace mfhrl

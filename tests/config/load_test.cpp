@@ -79,6 +79,10 @@ TEST(ConfigLoad, ResolvedYamlReproducesTheConfig) {
   EXPECT_TRUE(au2.posterior.eta_auto);
   EXPECT_EQ(au2.posterior.loss, PosteriorLoss::kValue);
   EXPECT_EQ(au2.posterior.calibrate, EtaCalibration::kFirstBatch);
+  EXPECT_EQ(config::parse_config_text(
+                config::to_yaml(config::parse_config_text("", "t", {"igm.trust=agreement"})), "r")
+                .igm.trust,
+            LevelTrust::kAgreement);
   EXPECT_EQ(
       parse_config_text(to_yaml(parse_config_text("", "t", {"posterior.return_actions=mean"})), "r")
           .posterior.return_actions,
@@ -154,6 +158,7 @@ TEST(ConfigLoad, BadConfigsNameTheKey) {
       {"budget: {total: 1}",
        {"posterior.return_actions=greedy"},
        {"posterior.return_actions", "sampled or mean", "'greedy'"}},
+      {"budget: {total: 1}", {"igm.trust=blind"}, {"igm.trust", "none or agreement", "'blind'"}},
       {"budget: {total: 1}", {"igm.threshold=sqrt"}, {"igm.threshold", "entropy_rate or paper"}},
       {"budget: {total: 1}", {"eval.all_every=-1"}, {"eval.all_every", "[0, 1000000]"}},
       {"budget: {total: 1}", {"eval.episodes=100000"}, {"eval.episodes", "[1, 1000]"}},

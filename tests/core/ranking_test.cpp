@@ -53,5 +53,22 @@ TEST(Ranking, EtaFromTheMedianSpread) {
   EXPECT_THROW(eta_from_loss_spread({{0, 2}}, 0.0), InvariantError);
 }
 
+TEST(Ranking, LevelTrustByHand) {
+  // Top level (index 5) orders the three policies 1 < 2 < 3.
+  const std::vector<std::vector<std::vector<double>>> history = {
+      {{1, 2, 3}, {2, 4, 6}},  // the same order twice: rho 1, 1 -> 1
+      {{1, 3, 2}},             // ranks (1, 3, 2) against (1, 2, 3): rho 0.5
+      {},                      // no batch yet: optimistic 1
+      {{5, 5, 5}},             // no order at all: rho undefined, counted as 0
+      {{3, 1, 2}},             // rho -0.5, clamped to 0
+      {{1, 2, 3}}};
+  EXPECT_EQ(level_trust(history, 5), (std::vector<double>{1.0, 0.5, 1.0, 0.0, 0.0, 1.0}));
+  // Against two top batches in opposite orders a level agrees with neither on average: 0.
+  EXPECT_EQ(level_trust({{{1, 2, 3}}, {{1, 2, 3}, {3, 2, 1}}}, 1), (std::vector<double>{0.0, 1.0}));
+  // A top level with no batches cannot judge anyone.
+  EXPECT_EQ(level_trust({{{1, 2}}, {}}, 1), (std::vector<double>{1.0, 1.0}));
+  EXPECT_THROW(level_trust({{}}, 1), InvariantError);
+}
+
 }  // namespace
 }  // namespace mfhrl

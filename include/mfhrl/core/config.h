@@ -47,6 +47,8 @@ MFHRL_ENUM_NAMES(EtaCalibration, 2, {EtaCalibration::kOffline, "offline"},
 enum class ReturnActions { kSampled, kMean };
 MFHRL_ENUM_NAMES(ReturnActions, 2, {ReturnActions::kSampled, "sampled"},
                  {ReturnActions::kMean, "mean"});
+enum class LevelTrust { kNone, kAgreement };
+MFHRL_ENUM_NAMES(LevelTrust, 2, {LevelTrust::kNone, "none"}, {LevelTrust::kAgreement, "agreement"});
 enum class CostMode { kDeclared, kMeasured };
 MFHRL_ENUM_NAMES(CostMode, 2, {CostMode::kDeclared, "declared"}, {CostMode::kMeasured, "measured"});
 #undef MFHRL_ENUM_NAMES
@@ -168,6 +170,9 @@ struct IgmConfig {
   // entropy_rate: beta_r = c_beta H(p_{r-1}) / Gamma_r, nats per cost unit like IG_k / (lambda_k
   // n); paper: beta_r = c_beta / sqrt(Gamma_r) (the paper's form, whose unit is cost^-1/2).
   std::string threshold = "entropy_rate";
+  // none | agreement: level k's batches move the posterior (and count in IG_k) with eta * w_k,
+  // w_k the clamped rank agreement of its statistic with the top level's (core level_trust).
+  LevelTrust trust = LevelTrust::kNone;
 };
 
 // The generalized-Bayes posterior p(l) ∝ p(l) exp(-eta L_l(B)) (DESIGN §3.4).

@@ -27,4 +27,14 @@ bool is_best(const std::vector<double>& returns, int chosen);
 // decides). Needs >= 1 batch of >= 2 policies and step > 0.
 double eta_from_loss_spread(const std::vector<std::vector<double>>& losses, double step);
 
+// igm.trust: agreement. history[k][b][l]: the statistic of policy l on level k's remembered batch
+// b. Level k's trust is the mean Spearman correlation between its batches' losses and the top
+// level's (index top), over every pair, clamped to [0, 1]: a level whose statistic orders the
+// policies as the most faithful level does is trusted, one that reorders them is not. The top
+// level's trust is 1; a level with no batches yet, or compared with a top level that has none,
+// gets 1 (untested, so optimistic). Pairs whose correlation is undefined (all losses equal) count
+// as 0.
+std::vector<double> level_trust(const std::vector<std::vector<std::vector<double>>>& history,
+                                int top);
+
 }  // namespace mfhrl
