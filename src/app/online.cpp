@@ -119,17 +119,7 @@ std::vector<double> OnlineLoop::information_gains() {
   trust_ = c_.igm.trust == LevelTrust::kAgreement
                ? level_trust(all, K - 1)
                : std::vector<double>(static_cast<std::size_t>(K), 1.0);
-  std::vector<double> ig(static_cast<std::size_t>(K), 0.0);
-  for (int k = 0; k < K; ++k) {
-    const double w = trust_[static_cast<std::size_t>(k)];
-    const auto& level = all[static_cast<std::size_t>(k)];
-    // An untrusted level cannot move the posterior; a level without history is optimistic.
-    ig[static_cast<std::size_t>(k)] =
-        level.empty() ? entropy_nats(state_.posterior)
-        : w > 0.0     ? level_information_gain(state_.posterior, level, state_.eta * w)
-                      : 0.0;
-  }
-  return ig;
+  return information_gain(state_.posterior, all, state_.eta, trust_);
 }
 
 // Step 2: the strategy's level; rank 0's choice is broadcast and every rank checks its own.

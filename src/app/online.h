@@ -52,6 +52,8 @@ class OnlineLoop {
   // One round: select -> collect -> posterior -> update -> evaluate -> record. Collective.
   TraceRow round();
   const RunState& state() const { return state_; }
+  // The level trust (igm.trust) of the last round, all 1 with igm.trust: none.
+  const std::vector<double>& trust() const { return trust_; }
   // For restoring a checkpoint before the first round() (see checkpoint.h).
   RunState& mutable_state() { return state_; }
   // Called by every rank at the same points of a round's update phase (so it may be collective);

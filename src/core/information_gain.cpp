@@ -25,6 +25,24 @@ std::vector<double> information_gain(const std::vector<double>& prior,
   return ig;
 }
 
+std::vector<double> information_gain(const std::vector<double>& prior,
+                                     const LevelLossHistory& history, double eta,
+                                     const std::vector<double>& trust) {
+  MFHRL_CHECK(trust.size() == history.size(), "information_gain: " << trust.size()
+                                                                   << " trust weights for "
+                                                                   << history.size() << " levels");
+  std::vector<double> ig;
+  ig.reserve(history.size());
+  for (std::size_t k = 0; k < history.size(); ++k) {
+    const double w = trust[k];
+    MFHRL_CHECK(w >= 0.0 && w <= 1.0, "information_gain: trust " << w << " of level " << k);
+    ig.push_back(history[k].empty() ? entropy_nats(prior)
+                 : w > 0.0          ? level_information_gain(prior, history[k], eta * w)
+                                    : 0.0);
+  }
+  return ig;
+}
+
 IgLossMatrix::IgLossMatrix(int num_policies, int num_levels, int history)
     : L_(num_policies), K_(num_levels), M_(history) {
   MFHRL_CHECK(L_ >= 1 && K_ >= 1 && M_ >= 0,

@@ -162,6 +162,38 @@ TEST(Checkpoint, ReturnStatisticSetsEtaOnTheFirstBatchAndResumes) {
   EXPECT_TRUE(same_bits(a.state().eta, b.state().eta));
 }
 
+TEST(Checkpoint, LevelTrustIsLiveBoundedAndResumes) {
+  learn::init_threads();
+  Fixture f;
+  f.c.igm.trust = LevelTrust::kAgreement;
+  f.c.strategy = "uniform";  // round robin, so every level has history from round 4 on
+  PolicySet pa(f.c, f.comm, f.data);
+  OnlineLoop a(f.c, f.comm, f.levels, f.data, pa);
+  a.calibrate_eta();
+  a.round();
+  a.round();
+  const Checkpoint ck = capture_checkpoint(f.c, a.state(), pa, f.levels.cost, 11);
+  PolicySet pb(f.c, f.comm, f.data);
+  OnlineLoop b(f.c, f.comm, f.levels, f.data, pb);
+  restore_checkpoint(f.c, all_blobs(ck), b.mutable_state(), pb, "ck.h5");
+  for (int r = 3; r <= 5; ++r) {
+    ASSERT_FALSE(a.done());
+    const TraceRow row = a.round();
+    expect_same_row(row, b.round());  // trust is recomputed from the restored state
+    const std::vector<double>& w = a.trust();
+    ASSERT_EQ(w.size(), 3u);
+    EXPECT_EQ(w[2], 1.0);  // the top level trusts itself
+    for (double x : w) {
+      EXPECT_GE(x, 0.0);
+      EXPECT_LE(x, 1.0);
+    }
+    EXPECT_EQ(a.trust(), b.trust());
+  }
+  // By round 5 every level has history and the coarse level's ranking differs from the top
+  // level's (trust 0.75 with this seed): the weights are computed, not the all-1 default.
+  EXPECT_LT(a.trust()[0], 1.0);
+}
+
 TEST(Checkpoint, HeaderAndBadEntriesAreNamed) {
   Fixture f;
   PolicySet p(f.c, f.comm, f.data);

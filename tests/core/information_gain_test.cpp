@@ -85,5 +85,18 @@ TEST(IgLossMatrix, PackRefusesInconsistentHistory) {
   EXPECT_THROW(pack_ig_losses({{}}, 2, 2, 1, 3), InvariantError);  // policies out of range
 }
 
+TEST(InformationGain, TrustScalesEachLevelsEta) {
+  const std::vector<double> prior{0.5, 0.5};
+  const LevelLossHistory h = {{{0.0, 2.0}}, {{0.0, 2.0}}, {{0.0, 2.0}}, {}};
+  const std::vector<double> ig = information_gain(prior, h, 1.0, {1.0, 0.5, 0.0, 0.0});
+  EXPECT_EQ(ig[0], level_information_gain(prior, h[0], 1.0));  // full trust: eta
+  EXPECT_EQ(ig[1], level_information_gain(prior, h[1], 0.5));  // half trust: eta / 2
+  EXPECT_LT(ig[1], ig[0]);
+  EXPECT_EQ(ig[2], 0.0);            // no trust: the batch cannot move the posterior
+  EXPECT_EQ(ig[3], std::log(2.0));  // no history: optimistic H(p) whatever the trust
+  EXPECT_THROW(information_gain(prior, h, 1.0, {1.0}), InvariantError);
+  EXPECT_THROW(information_gain(prior, h, 1.0, {1.0, 1.0, 1.0, 1.5}), InvariantError);
+}
+
 }  // namespace
 }  // namespace mfhrl

@@ -19,6 +19,12 @@ double level_information_gain(const std::vector<double>& prior,
 std::vector<double> information_gain(const std::vector<double>& prior,
                                      const LevelLossHistory& history, double eta);
 
+// igm.trust: IG_k with level k's learning rate eta * trust[k]. A level with history and trust 0
+// cannot move the posterior (IG 0); a level without history stays optimistic (H(p)).
+std::vector<double> information_gain(const std::vector<double>& prior,
+                                     const LevelLossHistory& history, double eta,
+                                     const std::vector<double>& trust);
+
 // Row-major L x (K*M) loss matrix, zero-padded past each level's count of valid batches.
 // Element (l, k, m) sits at data()[l*K*M + k*M + m]. Counts are not summed by the allreduce: every
 // rank knows them (histories are identical on all ranks), so they live beside the matrix.
