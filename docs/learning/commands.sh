@@ -135,3 +135,21 @@ Q=(/usr/bin/python3 "$R/analysis/posterior_check.py" --compare)
   "critic, calibrated on the first batch=large/critic-fb-s?.h5" "value, offline=large/value-s?.h5" \
   "value, first batch=large/value-fb-s?.h5" "return, sampled actions=large/return-s?.h5" \
   "return, mean actions=large/return-mean-s?.h5" > compare-large.md
+
+# Level trust (igm.trust: agreement), demo scale and the larger config; return rows with seeds 0-9.
+for s in 0 1 2 3 4 5 6 7 8 9; do
+  "$M" run --out trust-return-mean-s$s.h5 --force "${B[@]}" seed=$s posterior.loss=return \
+    online.envs=4 posterior.return_actions=mean igm.trust=agreement > trust-return-mean-s$s.log 2>&1
+  "$M" run --out return-mean-s$s.h5 --force "${B[@]}" seed=$s posterior.loss=return online.envs=4 \
+    posterior.return_actions=mean > return-mean-s$s.log 2>&1
+  for v in "trust-return-mean:posterior.loss=return posterior.return_actions=mean igm.trust=agreement" \
+           "return-mean:posterior.loss=return posterior.return_actions=mean"; do
+    "${MPI[@]}" "$M" run "${C[@]}" --pretrained large/pretrained.h5 --out "large/${v%%:*}-s$s.h5" \
+      --force seed=$s ${v#*:} > "large/${v%%:*}-s$s.log" 2>&1
+  done
+done
+for s in 0 1 2 3 4; do
+  "$M" run --out trust-critic-s$s.h5 --force "${B[@]}" seed=$s igm.trust=agreement > trust-critic-s$s.log 2>&1
+  "${MPI[@]}" "$M" run "${C[@]}" --pretrained large/pretrained.h5 --out large/trust-critic-s$s.h5 \
+    --force seed=$s igm.trust=agreement > large/trust-critic-s$s.log 2>&1
+done
