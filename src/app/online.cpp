@@ -78,12 +78,26 @@ TraceRow OnlineLoop::round() {
   remember(k, std::move(batch));
   hybrid_update();
   row.deployed_policy = map_policy(state_.posterior);
-  const std::vector<double> returns = evaluate_deployed(row.deployed_policy);
   const bool all_due =
       state_.budget.exhausted() || (c_.eval_all_every > 0 && state_.round % c_.eval_all_every == 0);
-  row.policy_returns = all_due ? evaluate_all()
-                               : std::vector<double>(static_cast<std::size_t>(c_.offline.policies),
-                                                     std::numeric_limits<double>::quiet_NaN());
+  std::vector<double> returns;
+  if (all_due) {
+    // Every policy's episodes; the deployed policy's are its row, not evaluated a second time.
+    const int L = c_.offline.policies, E = c_.eval_episodes;
+    const std::vector<double> all = evaluate_all();
+    row.policy_returns.assign(static_cast<std::size_t>(L), 0.0);
+    for (int l = 0; l < L; ++l) {
+      const auto first = all.begin() + static_cast<std::ptrdiff_t>(l) * E;
+      const std::vector<double> r(first, first + E);
+      double sd = 0.0;
+      mean_std(r, &row.policy_returns[static_cast<std::size_t>(l)], &sd);
+      if (l == row.deployed_policy) returns = r;
+    }
+  } else {
+    returns = evaluate_deployed(row.deployed_policy);
+    row.policy_returns.assign(static_cast<std::size_t>(c_.offline.policies),
+                              std::numeric_limits<double>::quiet_NaN());
+  }
 
   row.level = k + 1;
   row.budget_spent = state_.budget.spent;
@@ -304,16 +318,15 @@ std::vector<double> OnlineLoop::evaluate_deployed(int policy) {
 }
 
 std::vector<double> OnlineLoop::evaluate_all() {
-  std::vector<double> mean(static_cast<std::size_t>(c_.offline.policies), 0.0);
+  const int E = c_.eval_episodes;
+  std::vector<double> all(static_cast<std::size_t>(c_.offline.policies) * E, 0.0);
   for (int l = policies_.block().begin; l < policies_.block().end; ++l) {
-    const std::vector<double> r =
-        sim::evaluate(levels_.real, c_.seed, c_.eval_episodes, greedy_policy(policies_.agent(l)),
-                      c_.episode_steps, 0);
-    double sd = 0.0;
-    mean_std(r, &mean[static_cast<std::size_t>(l)], &sd);
+    const std::vector<double> r = sim::evaluate(
+        levels_.real, c_.seed, E, greedy_policy(policies_.agent(l)), c_.episode_steps, 0);
+    std::copy(r.begin(), r.end(), all.begin() + static_cast<std::ptrdiff_t>(l) * E);
   }
-  comm_.allreduce_sum(mean);
-  return mean;
+  comm_.allreduce_sum(all);
+  return all;
 }
 
 bool OnlineLoop::has_gap(int k) const {

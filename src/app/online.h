@@ -78,7 +78,8 @@ class OnlineLoop {
   void remember(int level, Transitions batch);
   void hybrid_update();
   std::vector<double> evaluate_deployed(int policy);
-  // Mean real-system return of every policy (eval.episodes each, by its owner). Collective.
+  // Real-system returns of every policy, (L, eval.episodes) row-major, each row by its owner.
+  // The episodes are those evaluate_deployed runs, so a row is what it would return. Collective.
   std::vector<double> evaluate_all();
 
   // True when level k has a dynamics gap to the real system (so a discriminator and ratios).

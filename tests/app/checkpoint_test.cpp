@@ -2,6 +2,7 @@
 // bad entries are named; the offline digest; the stop-signal counter.
 #include "checkpoint.h"
 
+#include <cmath>
 #include <csignal>
 #include <cstring>
 
@@ -192,6 +193,24 @@ TEST(Checkpoint, LevelTrustIsLiveBoundedAndResumes) {
   // By round 5 every level has history and the coarse level's ranking differs from the top
   // level's (trust 0.75 with this seed): the weights are computed, not the all-1 default.
   EXPECT_LT(a.trust()[0], 1.0);
+}
+
+TEST(Checkpoint, DeployedReturnIsTheMapRowInAllPolicyRounds) {
+  learn::init_threads();
+  Fixture f;
+  f.c.eval_all_every = 2;
+  PolicySet p(f.c, f.comm, f.data);
+  OnlineLoop loop(f.c, f.comm, f.levels, f.data, p);
+  for (int r = 1; r <= 2; ++r) {
+    const TraceRow row = loop.round();
+    if (r == 1) {
+      EXPECT_TRUE(std::isnan(row.policy_returns[0]));  // not an all-policy round
+    } else {
+      // The deployed return is the MAP policy's row of the all-policy evaluation, to the bit.
+      EXPECT_TRUE(same_bits(row.eval_return_mean,
+                            row.policy_returns[static_cast<std::size_t>(row.deployed_policy)]));
+    }
+  }
 }
 
 TEST(Checkpoint, HeaderAndBadEntriesAreNamed) {
