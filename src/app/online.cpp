@@ -234,18 +234,9 @@ std::vector<double> OnlineLoop::update_posterior(int level, const Transitions& b
   if (first_batch_eta_ && !(state_.eta > 0.0)) {
     // eta auto on the first collected batch (posterior.calibrate: first_batch, or the return
     // statistic, which the offline data cannot give).
-    const double eta = eta_from_loss_spread({losses}, c_.posterior.step);
-    state_.eta = eta > 0.0 ? eta : c_.posterior.eta;
-    char buf[224];
-    std::snprintf(buf, sizeof buf,
-                  "posterior: eta auto = %.6g (%s statistic on round %lld's batch: it moves "
-                  "the log-weights apart by %.3g nats)%s",
-                  state_.eta, enum_name(c_.posterior.loss), static_cast<long long>(state_.round),
-                  c_.posterior.step,
-                  eta > 0.0 ? "" : "; the policies were indistinguishable, posterior.eta used");
-    log::info(buf);
+    adopt_eta({losses}, "round " + std::to_string(state_.round) + "'s batch");
   }
-  const double w = trust_.empty() ? 1.0 : trust_[static_cast<std::size_t>(level)];
+  const double w = trust_[static_cast<std::size_t>(level)];  // set by information_gains()
   if (w > 0.0) state_.posterior = posterior_update(state_.posterior, losses, state_.eta * w);
   return losses;
 }
@@ -256,8 +247,8 @@ void OnlineLoop::calibrate_eta() {
     return;
   }
   const int L = c_.offline.policies, batches = 8;
-  if (first_batch_eta_ && L >= 2) {
-    state_.eta = 0.0;  // set from the first collected batch (update_posterior)
+  if (first_batch_eta_) {  // implies L >= 2
+    state_.eta = 0.0;      // set from the first collected batch (update_posterior)
     log::info("posterior: eta auto will be set on the first collected batch");
     return;
   }
@@ -281,13 +272,18 @@ void OnlineLoop::calibrate_eta() {
     check_finite_losses(l, 0);
     losses.push_back(std::move(l));
   }
+  adopt_eta(losses, std::to_string(batches) + " batches of " + std::to_string(n) + " offline rows");
+}
+
+void OnlineLoop::adopt_eta(const std::vector<std::vector<double>>& losses,
+                           const std::string& measured_on) {
   const double eta = eta_from_loss_spread(losses, c_.posterior.step);
   state_.eta = eta > 0.0 ? eta : c_.posterior.eta;
   char buf[256];
   std::snprintf(buf, sizeof buf,
-                "posterior: eta auto = %.6g (%s statistic on %d batches of %zu offline rows: one "
-                "batch moves the log-weights apart by %.3g nats)%s",
-                state_.eta, enum_name(c_.posterior.loss), batches, n, c_.posterior.step,
+                "posterior: eta auto = %.6g (%s statistic on %s: one batch moves the log-weights "
+                "apart by %.3g nats)%s",
+                state_.eta, enum_name(c_.posterior.loss), measured_on.c_str(), c_.posterior.step,
                 eta > 0.0 ? "" : "; the policies were indistinguishable, posterior.eta used");
   log::info(buf);
 }

@@ -5,6 +5,7 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "common.h"
@@ -75,6 +76,9 @@ class OnlineLoop {
   // This rank's policies' statistic on batch (the rest zero), w the batch's dynamics ratios.
   std::vector<double> local_losses(const Transitions& batch, const std::vector<float>& w) const;
   std::vector<double> update_posterior(int level, const Transitions& batch);
+  // eta auto from losses[b][l] (core eta_from_loss_spread), posterior.eta if they cannot tell the
+  // policies apart; logged with what they were measured on.
+  void adopt_eta(const std::vector<std::vector<double>>& losses, const std::string& measured_on);
   void remember(int level, Transitions batch);
   void hybrid_update();
   std::vector<double> evaluate_deployed(int policy);

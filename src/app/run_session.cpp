@@ -359,13 +359,10 @@ double physical_memory_bytes() {
 // ones) and the memory a rank will hold, printed before any work starts.
 void check_footprint(const Config& c, const std::vector<double>& cost, std::int64_t offline_rows,
                      int ranks) {
+  const std::string too_long =
+      rounds_bound_violation(c.budget_total, cost, c.online.batch_transitions);
+  if (!too_long.empty()) throw InputError("budget.total (at the level costs in use): " + too_long);
   const double rounds = implied_rounds(c.budget_total, cost, c.online.batch_transitions);
-  if (rounds > kMaxRounds) {
-    throw InputError("budget.total: " + std::to_string(c.budget_total) + " buys " +
-                     std::to_string(static_cast<long long>(rounds)) +
-                     " rounds at the cheapest level's cost in use; expected at most " +
-                     std::to_string(static_cast<long long>(kMaxRounds)));
-  }
   Config priced = c;
   for (std::size_t k = 0; k < priced.levels.size() && k < cost.size(); ++k) {
     priced.levels[k].cost = cost[k];

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cmath>
 #include <set>
-#include <sstream>
 
 #include "mfhrl/core/error.h"
 #include "mfhrl/core/footprint.h"
@@ -226,15 +225,9 @@ Config config_from_yaml(const YAML::Node& root, const std::string& source) {
   // A budget is bounded by the rounds it buys at the cheapest level (time, and a trace row each).
   std::vector<double> costs;
   for (const LevelConfig& l : c.levels) costs.push_back(l.cost);
-  const double rounds = implied_rounds(c.budget_total, costs, c.online.batch_transitions);
-  if (rounds > kMaxRounds) {
-    std::ostringstream msg;
-    msg << source << ": key 'budget.total': " << c.budget_total << " buys " << rounds
-        << " rounds of online.batch_transitions = " << c.online.batch_transitions
-        << " at the cheapest level's cost " << *std::min_element(costs.begin(), costs.end())
-        << "; expected at most " << kMaxRounds << " rounds";
-    throw InputError(msg.str());
-  }
+  const std::string too_long =
+      rounds_bound_violation(c.budget_total, costs, c.online.batch_transitions);
+  if (!too_long.empty()) throw InputError(source + ": key 'budget.total': " + too_long);
   // The history is the tail of the buffer, so the buffer must hold M batches; 20M rows are 3.3 GB.
   const long long min_capacity = static_cast<long long>(c.igm.history) * c.online.batch_transitions;
   if (c.online.buffer_capacity < min_capacity || c.online.buffer_capacity > 20000000) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <sstream>
 
 #include "mfhrl/core/error.h"
 
@@ -14,6 +15,18 @@ double implied_rounds(double total, const std::vector<double>& cost_per_transiti
   const double cheapest = *std::min_element(cost_per_transition.begin(), cost_per_transition.end());
   MFHRL_CHECK(cheapest > 0.0, "implied_rounds: a level cost is " << cheapest);
   return std::ceil(total / (cheapest * static_cast<double>(n)));
+}
+
+std::string rounds_bound_violation(double total, const std::vector<double>& cost_per_transition,
+                                   int n) {
+  const double rounds = implied_rounds(total, cost_per_transition, n);
+  if (rounds <= kMaxRounds) return "";
+  std::ostringstream msg;
+  msg << total << " buys " << rounds << " rounds of online.batch_transitions = " << n
+      << " at the cheapest level's cost "
+      << *std::min_element(cost_per_transition.begin(), cost_per_transition.end())
+      << "; expected at most " << kMaxRounds << " rounds";
+  return msg.str();
 }
 
 std::int64_t mlp_parameters(int in, const std::vector<int>& hidden, int out) {

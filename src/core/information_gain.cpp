@@ -19,10 +19,7 @@ double level_information_gain(const std::vector<double>& prior,
 
 std::vector<double> information_gain(const std::vector<double>& prior,
                                      const LevelLossHistory& history, double eta) {
-  std::vector<double> ig;
-  ig.reserve(history.size());
-  for (const auto& level : history) ig.push_back(level_information_gain(prior, level, eta));
-  return ig;
+  return information_gain(prior, history, eta, std::vector<double>(history.size(), 1.0));
 }
 
 std::vector<double> information_gain(const std::vector<double>& prior,
@@ -36,9 +33,9 @@ std::vector<double> information_gain(const std::vector<double>& prior,
   for (std::size_t k = 0; k < history.size(); ++k) {
     const double w = trust[k];
     MFHRL_CHECK(w >= 0.0 && w <= 1.0, "information_gain: trust " << w << " of level " << k);
-    ig.push_back(history[k].empty() ? entropy_nats(prior)
-                 : w > 0.0          ? level_information_gain(prior, history[k], eta * w)
-                                    : 0.0);
+    // No history: level_information_gain's optimistic H(p), whatever the trust.
+    ig.push_back(w > 0.0 || history[k].empty() ? level_information_gain(prior, history[k], eta * w)
+                                               : 0.0);
   }
   return ig;
 }

@@ -23,6 +23,15 @@ TEST(Footprint, ImpliedRoundsAtTheCheapestLevel) {
   EXPECT_THROW(implied_rounds(1.0, {1.0}, 0), InvariantError);
 }
 
+TEST(Footprint, RoundsBoundViolationNamesTheFigures) {
+  EXPECT_EQ(rounds_bound_violation(10000.0, {0.1, 1.0}, 1000), "");  // 100 rounds
+  EXPECT_EQ(rounds_bound_violation(100000.0, {0.5, 1.0}, 2), "");    // exactly 100,000
+  // 250,000 / (0.5 * 2) = 250,000 rounds.
+  EXPECT_EQ(rounds_bound_violation(250000.0, {1.0, 0.5}, 2),
+            "250000 buys 250000 rounds of online.batch_transitions = 2 at the cheapest level's "
+            "cost 0.5; expected at most 100000 rounds");
+}
+
 TEST(Footprint, MlpParametersByHand) {
   // (17 + 1) * 64 + (64 + 1) * 64 + (64 + 1) * 12 = 1152 + 4160 + 780.
   EXPECT_EQ(mlp_parameters(17, {64, 64}, 12), 6092);

@@ -24,6 +24,12 @@ constexpr double kMaxRounds = 100000.0;
 // InvariantError on an empty cost list, a cost <= 0 or n < 1.
 double implied_rounds(double total, const std::vector<double>& cost_per_transition, int n);
 
+// Empty when the budget buys at most kMaxRounds rounds; otherwise why not, for an error naming
+// budget.total: "1e+308 buys 5e+306 rounds of online.batch_transitions = 200 at the cheapest
+// level's cost 0.1; expected at most 100000 rounds".
+std::string rounds_bound_violation(double total, const std::vector<double>& cost_per_transition,
+                                   int n);
+
 // Weights and biases of an MLP in -> hidden... -> out.
 std::int64_t mlp_parameters(int in, const std::vector<int>& hidden, int out);
 
