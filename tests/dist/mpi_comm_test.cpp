@@ -7,6 +7,7 @@
 
 #include "mfhrl/core/error.h"
 #include "mfhrl/dist/mpi_comm.h"
+#include "mpi_test_main.h"
 
 namespace mfhrl::dist {
 namespace {
@@ -71,10 +72,5 @@ TEST(MpiComm, RefusesCountsBeyondInt) {
 }  // namespace mfhrl::dist
 
 int main(int argc, char** argv) {
-  mfhrl::dist::MpiComm comm(&argc, &argv);
-  mfhrl::dist::g_comm = &comm;
-  ::testing::InitGoogleTest(&argc, argv);
-  std::vector<double> failed = {RUN_ALL_TESTS() != 0 ? 1.0 : 0.0};
-  comm.allreduce_max(failed);  // every rank exits non-zero if any rank failed
-  return failed[0] != 0.0 ? 1 : 0;
+  return mfhrl::testing::run_mpi_tests(argc, argv, mfhrl::dist::g_comm);
 }

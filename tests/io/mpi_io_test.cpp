@@ -8,6 +8,7 @@
 #include "mfhrl/dist/mpi_comm.h"
 #include "mfhrl/io/h5file.h"
 #include "mfhrl/io/run_file.h"
+#include "mpi_test_main.h"
 
 namespace mfhrl::io {
 namespace {
@@ -114,10 +115,5 @@ TEST(MpiIo, RunFileAndOwnedBlobsAreCollective) {
 }  // namespace mfhrl::io
 
 int main(int argc, char** argv) {
-  mfhrl::dist::MpiComm comm(&argc, &argv);
-  mfhrl::io::g_comm = &comm;
-  ::testing::InitGoogleTest(&argc, argv);
-  std::vector<double> failed = {RUN_ALL_TESTS() != 0 ? 1.0 : 0.0};
-  comm.allreduce_max(failed);  // every rank exits non-zero if any rank failed
-  return failed[0] != 0.0 ? 1 : 0;
+  return mfhrl::testing::run_mpi_tests(argc, argv, mfhrl::io::g_comm);
 }
