@@ -78,18 +78,33 @@ void BM_Update(benchmark::State& state) {
   state.counters["ratio"] = flops / secs / mm_flops;
 }
 
-// One-row action (the rollout path), sampled.
+// Sampled actions (network.inference: plain) for `rows` env instances per call (the rollout path;
+// rows = 1 is one instance, rows = 16 a rank's instances stepped in lockstep). Args: hidden width,
+// rows. "x_torch" is the ratio of actions per second to the torch one-row path measured in the same
+// process.
 void BM_Act(benchmark::State& state) {
   init_threads();
-  const Agent agent(bench_spec(static_cast<int>(state.range(0)), 1), 0, 0);
-  Rng rng(0, Stream::kTest, 1);
-  std::vector<float> obs(kObsDim, 0.1f), act(kActDim);
+  AgentSpec spec = bench_spec(static_cast<int>(state.range(0)), 1);
+  spec.net.inference = Inference::kPlain;
+  const int rows = static_cast<int>(state.range(1));
+  const Agent agent(spec, 0, 0);
+  std::vector<Rng> streams;
+  for (int i = 0; i < rows; ++i) streams.emplace_back(0, Stream::kTest, i);
+  std::vector<Rng*> rngs;
+  for (auto& r : streams) rngs.push_back(&r);
+  Rng data(0, Stream::kTest, 99);
+  std::vector<float> obs(static_cast<std::size_t>(rows) * kObsDim), act(rows * kActDim);
+  for (auto& x : obs) x = static_cast<float>(data.normal());
+  const double baseline = torch_act_seconds(spec, 15);
+  const double t0 = cpu_seconds();
   for (auto _ : state) {
-    agent.act(obs.data(), act.data(), false, &rng);
+    agent.act_rows(rows, obs.data(), act.data(), false, rngs.data());
     benchmark::DoNotOptimize(act.data());
   }
-  state.counters["acts/s"] =
-      benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+  const double per_act = (cpu_seconds() - t0) / (static_cast<double>(state.iterations()) * rows);
+  state.counters["acts/s"] = 1.0 / per_act;
+  state.counters["torch_acts/s"] = 1.0 / baseline;
+  state.counters["x_torch"] = baseline / per_act;
 }
 
 // One discriminator step on batch real + batch simulated rows.
@@ -116,7 +131,8 @@ BENCHMARK_TEMPLATE(BM_Update, UpdateKind::kH2o)
     ->Args({64, 64})
     ->Args({256, 256})
     ->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_Act)->Arg(64)->Arg(256)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_Act)->Args({64, 1})->Args({64, 16})->Args({256, 1})->Args({256, 16})->Unit(
+    benchmark::kMicrosecond);
 BENCHMARK(BM_DiscriminatorStep)->Args({64, 64})->Args({256, 256})->Unit(benchmark::kMillisecond);
 
 }  // namespace

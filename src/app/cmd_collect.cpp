@@ -38,9 +38,7 @@ io::Dataset collect_dataset(const Config& c, const LevelConfig& level, const std
     return ds;
   }
   sim::EnvGroup env(model, c.seed, kCollectInstanceBase, 1, c.episode_steps);
-  const sim::Policy random = [](const float*, float* a, std::uint64_t, Rng& rng) {
-    for (int j = 0; j < kActDim; ++j) a[j] = static_cast<float>(rng.uniform(-1.0, 1.0));
-  };
+  const sim::Policy random = uniform_random_policy();
   ds.data = env.collect({steps}, sac.agent ? sampling_policy(*sac.agent) : random);
   const io::DatasetSummary s = io::summarize(ds);
   ds.behaviour_return = s.episodes > 0 ? s.return_mean : s.partial_return;

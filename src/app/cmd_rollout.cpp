@@ -56,19 +56,25 @@ void add_rollout_command(CLI::App& app, const dist::Comm& comm) {
     std::unique_ptr<learn::Agent> agent;
     sim::DeterministicPolicy pol;
     if (*policy == "zero") {
-      pol = [](const float*, float* a) { std::fill(a, a + kActDim, 0.0f); };
+      pol = [](int rows, const float*, float* a) { std::fill(a, a + rows * kActDim, 0.0f); };
     } else if (*policy == "random") {
       auto rng = std::make_shared<Rng>(c.seed, Stream::kRollout, kCollectInstanceBase + 1);
-      pol = [rng](const float*, float* a) {
-        for (int j = 0; j < kActDim; ++j) a[j] = static_cast<float>(rng->uniform(-1.0, 1.0));
+      pol = [rng](int rows, const float*, float* a) {
+        for (int j = 0; j < rows * kActDim; ++j) a[j] = static_cast<float>(rng->uniform(-1.0, 1.0));
       };
     } else {
       agent = load_file_policy(c, *policy, comm);
       pol = greedy_policy(*agent);
     }
     const double t0 = now_seconds();
-    const std::vector<double> returns =
-        sim::evaluate(model, c.seed, *episodes, pol, c.episode_steps);
+    std::vector<double> returns;
+    if (*policy == "random") {
+      // One shared stream in episode order: a lockstep batch would interleave its draws.
+      for (int e = 0; e < *episodes; ++e)
+        returns.push_back(sim::evaluate(model, c.seed, 1, pol, c.episode_steps, e).front());
+    } else {
+      returns = sim::evaluate(model, c.seed, *episodes, pol, c.episode_steps);
+    }
     const double secs = now_seconds() - t0;
     double mean = 0, sd = 0;
     mean_std(returns, &mean, &sd);

@@ -65,13 +65,23 @@ Levels build_levels(const Config& c, const dist::Comm& comm,
 }
 
 sim::Policy sampling_policy(const learn::Agent& agent) {
-  return [&agent](const float* obs, float* action, std::uint64_t, Rng& rng) {
-    agent.act(obs, action, false, &rng);
+  return [&agent](int rows, const float* obs, float* action, Rng* const* rngs) {
+    agent.act_rows(rows, obs, action, false, rngs);
+  };
+}
+
+sim::Policy uniform_random_policy() {
+  return [](int rows, const float*, float* action, Rng* const* rngs) {
+    for (int i = 0; i < rows; ++i)
+      for (int j = 0; j < kActDim; ++j)
+        action[i * kActDim + j] = static_cast<float>(rngs[i]->uniform(-1.0, 1.0));
   };
 }
 
 sim::DeterministicPolicy greedy_policy(const learn::Agent& agent) {
-  return [&agent](const float* obs, float* action) { agent.act(obs, action, true, nullptr); };
+  return [&agent](int rows, const float* obs, float* action) {
+    agent.act_rows(rows, obs, action, true, nullptr);
+  };
 }
 
 void print_config(const Config& c, const dist::Comm& comm) {

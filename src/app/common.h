@@ -50,7 +50,9 @@ Levels build_levels(const Config& c, const dist::Comm& comm,
 
 // The agent's stochastic actor as a simulator exploration policy.
 sim::Policy sampling_policy(const learn::Agent& agent);
-// The agent's deterministic actor (evaluation).
+// Actions uniform in [-1, 1]^6, drawn from each row's instance stream.
+sim::Policy uniform_random_policy();
+// The agent's deterministic actor (tanh of its mean) as an evaluation policy.
 sim::DeterministicPolicy greedy_policy(const learn::Agent& agent);
 
 // Prints the resolved config (rank 0) with a header line.

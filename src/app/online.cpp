@@ -172,8 +172,8 @@ Transitions OnlineLoop::collect(int level, int policy, const std::vector<int>& c
   sim::EnvGroup& group = state_.groups[static_cast<std::size_t>(level)];
   sim::Policy act = sampling_policy(actor);
   if (return_loss_ && c_.posterior.return_actions == ReturnActions::kMean) {
-    act = [g = greedy_policy(actor)](const float* obs, float* action, std::uint64_t, Rng&) {
-      g(obs, action);
+    act = [g = greedy_policy(actor)](int rows, const float* obs, float* action, Rng* const*) {
+      g(rows, obs, action);
     };
   }
   const Transitions local = group.collect(mine, act);

@@ -31,9 +31,7 @@ SacRun train_sac(const Config& c, std::shared_ptr<const sim::LevelModel> level, 
   const int warmup = std::min(steps, std::max(c.network.batch_size, std::min(steps / 20, 5000)));
   const int batch = c.network.batch_size;
   run.buffer.reserve(static_cast<std::size_t>(steps));
-  const sim::Policy random = [](const float*, float* a, std::uint64_t, Rng& rng) {
-    for (int j = 0; j < kActDim; ++j) a[j] = static_cast<float>(rng.uniform(-1.0, 1.0));
-  };
+  const sim::Policy random = uniform_random_policy();
   const sim::Policy learned = sampling_policy(agent);
   std::vector<std::size_t> rows(static_cast<std::size_t>(batch));
   const double t0 = now_seconds();

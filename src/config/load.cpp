@@ -212,6 +212,7 @@ std::string to_yaml(const Config& c) {
   n["network"]["gamma"] = c.network.gamma;
   n["network"]["tau"] = c.network.tau;
   n["network"]["init"] = enum_name(c.network.init);
+  n["network"]["inference"] = enum_name(c.network.inference);
   n["cql"]["actions"] = c.cql.actions;
   n["cql"]["weight"] = c.cql.weight;
   n["cql"]["backup_entropy"] = c.cql.backup_entropy;

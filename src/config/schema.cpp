@@ -169,6 +169,7 @@ Config config_from_yaml(const YAML::Node& root, const std::string& source) {
   c.network.tau = net.number("tau", c.network.tau);
   require(net, "tau", c.network.tau > 0 && c.network.tau <= 1, "a number in (0, 1]");
   c.network.init = choice(net, "init", c.network.init);
+  c.network.inference = choice(net, "inference", c.network.inference);
   net.finish();
 
   Fields cql(top.child("cql"), "cql", source);

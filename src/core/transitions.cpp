@@ -1,5 +1,6 @@
 #include "mfhrl/core/transitions.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "mfhrl/core/error.h"
@@ -22,6 +23,26 @@ void Transitions::reserve(std::size_t n) {
   next_obs.reserve(n * obs_dim);
   terminal.reserve(n);
   timeout.reserve(n);
+}
+
+void Transitions::resize(std::size_t n) {
+  obs.resize(n * obs_dim);
+  act.resize(n * act_dim);
+  rew.resize(n);
+  next_obs.resize(n * obs_dim);
+  terminal.resize(n);
+  timeout.resize(n);
+}
+
+void Transitions::set(std::size_t i, const float* o, const float* a, float r, const float* o2,
+                      bool term, bool tout) {
+  MFHRL_CHECK(i < size(), "Transitions::set: row " << i << " of " << size());
+  std::copy(o, o + obs_dim, obs.begin() + static_cast<std::ptrdiff_t>(i * obs_dim));
+  std::copy(a, a + act_dim, act.begin() + static_cast<std::ptrdiff_t>(i * act_dim));
+  rew[i] = r;
+  std::copy(o2, o2 + obs_dim, next_obs.begin() + static_cast<std::ptrdiff_t>(i * obs_dim));
+  terminal[i] = term ? 1 : 0;
+  timeout[i] = tout ? 1 : 0;
 }
 
 void Transitions::push(const float* o, const float* a, float r, const float* o2, bool term,

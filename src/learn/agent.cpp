@@ -4,6 +4,7 @@
 
 #include <cmath>
 
+#include "actor_forward.h"
 #include "mfhrl/core/error.h"
 #include "nets.h"
 
@@ -49,6 +50,35 @@ struct Agent::Impl {
   torch::Tensor log_alpha;
   std::unique_ptr<Adam> actor_opt, critic_opt, alpha_opt;
   Rng noise;
+  // The actor as plain floats for act_rows(); rebuilt on first use after the actor changes.
+  mutable ActorForward inference;
+  mutable bool inference_stale = true;
+
+  const ActorForward& actor_forward() const {
+    if (inference_stale) {
+      std::vector<ActorForward::Layer> layers;
+      for (const auto& m : actor->children()) {
+        const auto* lin = m->as<torch::nn::Linear>();
+        if (lin == nullptr) continue;
+        ActorForward::Layer l;
+        l.out = static_cast<int>(lin->weight.size(0));
+        l.in = static_cast<int>(lin->weight.size(1));
+        const auto w = lin->weight.detach().contiguous();
+        const auto b = lin->bias.detach().contiguous();
+        l.weight.assign(w.data_ptr<float>(), w.data_ptr<float>() + w.numel());
+        l.bias.assign(b.data_ptr<float>(), b.data_ptr<float>() + b.numel());
+        layers.push_back(std::move(l));
+      }
+      const auto floats = [](const torch::Tensor& t) {
+        const auto c = t.contiguous();
+        return std::vector<float>(c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
+      };
+      inference = ActorForward(layers, log_std_scale.item<float>(), log_std_offset.item<float>(),
+                               floats(obs_mean), floats(obs_std));
+      inference_stale = false;
+    }
+    return inference;
+  }
 
   Impl(const AgentSpec& s, std::uint64_t seed_, std::uint64_t index_)
       : spec(s), seed(seed_), index(index_), noise(seed_, Stream::kPolicyNoise, index_) {
@@ -221,6 +251,7 @@ struct Agent::Impl {
     actor_opt->zero_grad();
     actor_loss.backward();
     actor_opt->step();
+    inference_stale = true;
     critic_opt->zero_grad();
     critic_total.backward();
     critic_opt->step();
@@ -242,19 +273,35 @@ const AgentSpec& Agent::spec() const {
 }
 
 void Agent::act(const float* obs, float* action, bool deterministic, Rng* rng) const {
-  torch::NoGradGuard no_grad;
-  const int a = impl_->spec.act_dim;
-  const auto o =
-      impl_->normalize(torch::from_blob(const_cast<float*>(obs), {1, impl_->spec.obs_dim}));
-  torch::Tensor out;
-  if (deterministic) {
-    out = torch::tanh(impl_->actor.ptr()->forward(o).slice(1, 0, a));
-  } else {
-    MFHRL_CHECK(rng != nullptr, "sampled actions need an Rng");
-    out = impl_->sample(o, normal_tensor(*rng, 1, a)).first;
+  Rng* rngs[1] = {rng};
+  act_rows(1, obs, action, deterministic, rngs);
+}
+
+void Agent::act_rows(int rows, const float* obs, float* actions, bool deterministic,
+                     Rng* const* rngs) const {
+  MFHRL_CHECK(rows >= 0, "act_rows: " << rows << " rows");
+  if (!deterministic) {
+    MFHRL_CHECK(rngs != nullptr, "sampled actions need an Rng");
+    for (int i = 0; i < rows; ++i) MFHRL_CHECK(rngs[i] != nullptr, "sampled actions need an Rng");
   }
-  const float* p = out.contiguous().data_ptr<float>();
-  std::copy(p, p + a, action);
+  if (impl_->spec.net.inference == Inference::kPlain) {
+    impl_->actor_forward().act(rows, obs, actions, deterministic, rngs);
+    return;
+  }
+  // One torch forward per row: a batched GEMM would change a row's bits with the batch size.
+  torch::NoGradGuard no_grad;
+  const int d = impl_->spec.obs_dim, a = impl_->spec.act_dim;
+  for (int i = 0; i < rows; ++i) {
+    const auto o = impl_->normalize(torch::from_blob(const_cast<float*>(obs + i * d), {1, d}));
+    torch::Tensor out;
+    if (deterministic) {
+      out = torch::tanh(impl_->actor.ptr()->forward(o).slice(1, 0, a));
+    } else {
+      out = impl_->sample(o, normal_tensor(*rngs[i], 1, a)).first;
+    }
+    const float* p = out.contiguous().data_ptr<float>();
+    std::copy(p, p + a, actions + i * a);
+  }
 }
 
 UpdateStats Agent::sac_update(const Transitions& mb) {
@@ -310,6 +357,7 @@ void Agent::set_obs_normalization(const std::vector<float>& mean, const std::vec
   for (float x : std) MFHRL_CHECK(x > 0.0f && std::isfinite(x), "observation std " << x);
   impl_->obs_mean.copy_(torch::tensor(mean, torch::kFloat32));
   impl_->obs_std.copy_(torch::tensor(std, torch::kFloat32));
+  impl_->inference_stale = true;
 }
 
 double Agent::critic_loss(const Transitions& b, const std::vector<float>* weights) const {
@@ -409,6 +457,7 @@ void Agent::take_actor(const TensorBlobs& blobs) {
        actor_extras(im.log_std_scale, im.log_std_offset, im.obs_mean, im.obs_std)) {
     take_tensor(blobs, name, t);  // t shares storage with the agent's tensor
   }
+  im.inference_stale = true;
 }
 
 void Agent::load_actor_state(const TensorBlobs& blobs) {

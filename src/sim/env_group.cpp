@@ -33,24 +33,42 @@ Transitions EnvGroup::collect(const std::vector<int>& counts, const Policy& poli
   MFHRL_CHECK(counts.size() == envs_.size(),
               "collect: " << counts.size() << " counts for " << envs_.size() << " instances");
   for (int c : counts) MFHRL_CHECK(c >= 0, "collect: negative count " << c);
-  const long total = std::accumulate(counts.begin(), counts.end(), 0L);
+  const std::size_t n = envs_.size();
+  // Instance i's rows start at first_row[i] of the output.
+  std::vector<std::size_t> first_row(n, 0);
+  std::size_t total = 0;
+  int steps = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    first_row[i] = total;
+    total += static_cast<std::size_t>(counts[i]);
+    steps = std::max(steps, counts[i]);
+  }
   Transitions out;
-  out.reserve(static_cast<std::size_t>(total));
+  out.resize(total);
 
-  float obs[kObsDim];
+  std::vector<float> obs(n * kObsDim), act(n * kActDim);
+  std::vector<std::size_t> live(n);
+  std::vector<Rng*> rngs(n);
   float next_obs[kObsDim];
-  float act[kActDim];
-  for (std::size_t i = 0; i < envs_.size(); ++i) {
-    Env& env = envs_[i];
-    const std::uint64_t instance = first_ + i;
-    for (int t = 0; t < counts[i]; ++t) {
+  for (int t = 0; t < steps; ++t) {
+    std::size_t rows = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      if (t >= counts[i]) continue;
+      Env& env = envs_[i];
       if (!env.live()) env.reset();
-      env.observe(obs);
-      policy(obs, act, instance, rollout_[i]);
-      const StepResult r = env.step(act, next_obs);
+      env.observe(&obs[rows * kObsDim]);
+      rngs[rows] = &rollout_[i];
+      live[rows++] = i;
+    }
+    policy(static_cast<int>(rows), obs.data(), act.data(), rngs.data());
+    for (std::size_t r = 0; r < rows; ++r) {
+      const std::size_t i = live[r];
+      float* a = &act[r * kActDim];
+      const StepResult res = envs_[i].step(a, next_obs);
       // env.step has rejected non-finite actions; store what the policy meant, within bounds.
-      for (float& a : act) a = std::clamp(a, -1.0f, 1.0f);
-      out.push(obs, act, static_cast<float>(r.reward), next_obs, r.terminal, r.timeout);
+      for (int j = 0; j < kActDim; ++j) a[j] = std::clamp(a[j], -1.0f, 1.0f);
+      out.set(first_row[i] + static_cast<std::size_t>(t), &obs[r * kObsDim], a,
+              static_cast<float>(res.reward), next_obs, res.terminal, res.timeout);
     }
   }
   return out;
@@ -78,25 +96,35 @@ std::vector<double> evaluate(std::shared_ptr<const LevelModel> level, std::uint6
                              int first_episode) {
   MFHRL_CHECK(episodes >= 0 && first_episode >= 0,
               "evaluate: episodes " << episodes << ", first_episode " << first_episode);
-  std::vector<double> returns;
-  returns.reserve(static_cast<std::size_t>(episodes));
-  float obs[kObsDim];
-  float act[kActDim];
-  for (int e = 0; e < episodes; ++e) {
-    const auto episode = static_cast<std::uint64_t>(first_episode + e);
-    Env env(level, seed, episode, episode_steps);
-    env.set_rng_state(Rng(seed, Stream::kEval, episode).state());
-    env.reset();
-    env.observe(obs);
-    double ret = 0.0;
-    bool done = false;
-    while (!done) {
-      policy(obs, act);
-      const StepResult r = env.step(act, obs);
-      ret += r.reward;
-      done = r.timeout || r.terminal;
+  const auto n = static_cast<std::size_t>(episodes);
+  std::vector<Env> envs;
+  envs.reserve(n);
+  for (std::size_t e = 0; e < n; ++e) {
+    const auto episode = static_cast<std::uint64_t>(first_episode) + e;
+    envs.emplace_back(level, seed, episode, episode_steps);
+    envs.back().set_rng_state(Rng(seed, Stream::kEval, episode).state());
+    envs.back().reset();
+  }
+  std::vector<double> returns(n, 0.0);
+  std::vector<std::uint8_t> done(n, 0);
+  std::vector<float> obs(n * kObsDim), act(n * kActDim);
+  std::vector<std::size_t> running(n);
+  float next_obs[kObsDim];
+  for (;;) {
+    std::size_t rows = 0;
+    for (std::size_t e = 0; e < n; ++e) {
+      if (done[e]) continue;
+      envs[e].observe(&obs[rows * kObsDim]);
+      running[rows++] = e;
     }
-    returns.push_back(ret);
+    if (rows == 0) break;
+    policy(static_cast<int>(rows), obs.data(), act.data());
+    for (std::size_t r = 0; r < rows; ++r) {
+      const std::size_t e = running[r];
+      const StepResult res = envs[e].step(&act[r * kActDim], next_obs);
+      returns[e] += res.reward;
+      done[e] = res.timeout || res.terminal;
+    }
   }
   return returns;
 }

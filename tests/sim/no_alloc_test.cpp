@@ -51,8 +51,10 @@ void operator delete(void* p, std::size_t) noexcept {
 namespace mfhrl::sim {
 namespace {
 
-void policy(const float*, float* action, std::uint64_t, Rng& rng) {
-  for (int j = 0; j < kActDim; ++j) action[j] = static_cast<float>(rng.uniform(-1.0, 1.0));
+void policy(int rows, const float*, float* action, Rng* const* rngs) {
+  for (int i = 0; i < rows; ++i)
+    for (int j = 0; j < kActDim; ++j)
+      action[i * kActDim + j] = static_cast<float>(rngs[i]->uniform(-1.0, 1.0));
 }
 
 TEST(NoAlloc, MujocoCounterIsLive) {

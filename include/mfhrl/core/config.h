@@ -24,6 +24,8 @@ struct EnumNames;
 
 enum class NetInit { kReference, kTorch };
 MFHRL_ENUM_NAMES(NetInit, 2, {NetInit::kReference, "reference"}, {NetInit::kTorch, "torch"});
+enum class Inference { kTorch, kPlain };
+MFHRL_ENUM_NAMES(Inference, 2, {Inference::kTorch, "torch"}, {Inference::kPlain, "plain"});
 enum class ObsNormalization { kNone, kDataset };
 MFHRL_ENUM_NAMES(ObsNormalization, 2, {ObsNormalization::kNone, "none"},
                  {ObsNormalization::kDataset, "dataset"});
@@ -119,6 +121,11 @@ struct NetworkConfig {
   // reference: last layer of every network Xavier-uniform with gain 1e-2 and zero bias, actor
   // log-std offset -1 (the CQL/H2O authors' code); torch: torch's default init, offset 0.
   NetInit init = NetInit::kReference;
+  // How the actor computes rollout and evaluation actions. Both give a row the same bits however
+  // rows are batched, so results stay identical across rank counts. torch: one torch forward per
+  // row (the bits of earlier builds); plain: plain float loops over all of a step's rows, 15-19x
+  // the actions per second at 64-64, 4.5-5x at 256-256 (bench/README.md), bits within ~1e-7.
+  Inference inference = Inference::kTorch;
 };
 
 struct OfflineConfig {

@@ -25,6 +25,11 @@ struct Transitions {
   bool empty() const { return rew.empty(); }
   void clear();
   void reserve(std::size_t n);
+  // n rows; new rows are zero.
+  void resize(std::size_t n);
+  // Overwrites row i < size() from raw pointers (obs_dim / act_dim floats).
+  void set(std::size_t i, const float* o, const float* a, float r, const float* o2, bool term,
+           bool tout);
   // Appends row i of other.
   void push_row(const Transitions& other, std::size_t i);
   // Appends one transition from raw pointers (obs_dim / act_dim floats).

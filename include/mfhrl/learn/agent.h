@@ -25,6 +25,12 @@ class Agent {
   // One row: obs (obs_dim) -> action (act_dim) in [-1, 1]; sampled actions draw act_dim normals
   // from *rng (unused and may be null when deterministic).
   void act(const float* obs, float* action, bool deterministic, Rng* rng) const;
+  // rows x obs_dim observations -> rows x act_dim actions; sampled row i draws its act_dim normals
+  // from *rngs[i]. Row i's action is bit-identical to act() on that row alone, whatever the other
+  // rows are: inference runs as plain float loops in a fixed order, not as torch GEMMs (whose
+  // bits change with the batch size). Not reentrant: one caller per agent at a time.
+  void act_rows(int rows, const float* obs, float* actions, bool deterministic,
+                Rng* const* rngs) const;
 
   // Every update, in the order of the CQL/H2O authors' code: with the networks as they are, the
   // temperature loss -log alpha (log pi(a|s) - act_dim), the actor loss E[alpha log pi(a|s) -

@@ -13,12 +13,13 @@
 
 namespace mfhrl::sim {
 
-// Fills action[6] for one observation; `rng` is the instance's exploration stream. Called one row
-// at a time so that a policy's result never depends on how rows are batched across ranks.
-using Policy =
-    std::function<void(const float* obs, float* action, std::uint64_t instance, Rng& rng)>;
-// A deterministic policy (evaluation).
-using DeterministicPolicy = std::function<void(const float* obs, float* action)>;
+// Fills rows x 6 actions for rows x 17 observations, one row per live env instance of a step;
+// rngs[i] is row i's instance exploration stream. Row i's action must depend on row i alone (its
+// observation and stream), never on the other rows, so that a policy's result never depends on
+// how instances are batched across ranks (learn::Agent::act_rows guarantees it).
+using Policy = std::function<void(int rows, const float* obs, float* action, Rng* const* rngs)>;
+// A deterministic policy (evaluation), with the same row rule.
+using DeterministicPolicy = std::function<void(int rows, const float* obs, float* action)>;
 
 // Instance i of `envs` gets n/envs transitions, the first n%envs one more.
 std::vector<int> split_counts(int n, int envs);
@@ -36,8 +37,10 @@ class EnvGroup {
            int count, int episode_steps = 1000);
 
   // Instance i (local) produces counts[i] transitions, continuing its episode across calls and
-  // resetting after a timeout. Rows come back grouped by instance in index order; `act` holds the
-  // policy's action clipped to [-1, 1] (level noise is part of the dynamics, not of the action).
+  // resetting after a timeout. The instances step in lockstep, one policy call per step for all
+  // of them that still owe rows. Rows come back grouped by instance in index order; `act` holds
+  // the policy's action clipped to [-1, 1] (level noise is part of the dynamics, not of the
+  // action).
   Transitions collect(const std::vector<int>& counts, const Policy& policy);
 
   // Global index of local instance 0.
@@ -58,7 +61,8 @@ class EnvGroup {
 };
 
 // Returns of episodes [first_episode, first_episode+episodes) on `level`, each reset from and
-// noised by the stream Rng(seed, kEval, episode), run to the time limit with `policy`.
+// noised by the stream Rng(seed, kEval, episode), run to the time limit with `policy`. The
+// episodes step in lockstep, one policy call per step for all that are still running.
 std::vector<double> evaluate(std::shared_ptr<const LevelModel> level, std::uint64_t seed,
                              int episodes, const DeterministicPolicy& policy,
                              int episode_steps = 1000, int first_episode = 0);
