@@ -153,3 +153,15 @@ for s in 0 1 2 3 4; do
   "${MPI[@]}" "$M" run "${C[@]}" --pretrained large/pretrained.h5 --out large/trust-critic-s$s.h5 \
     --force seed=$s igm.trust=agreement > large/trust-critic-s$s.log 2>&1
 done
+
+# "The demo rests on one lucky SAC run" (2026-12-01, third session). OLD = the previous build
+# (torch actor, which network.inference: torch reproduces bit for bit), NEW = this build.
+for s in 1 2; do "$OLD" collect --out old$s.h5 seed=$s > oldlog$s 2>&1; done
+for s in 1 2; do "$M" collect --out m$s.h5 seed=$s network.inference=plain > log$s 2>&1; done
+"$M" collect --out medium.h5 network.inference=plain > log 2>&1                        # seed 0
+"$M" collect --out long0.h5 network.inference=plain collect.sac_steps=100000 > longlog0 2>&1
+"$M" pretrain --out pre.h5 offline.dataset=medium.h5 offline.policies=1 offline.steps=3000 \
+  network.batch_size=256 network.inference=plain
+"$M" rollout --policy pre.h5:0 --episodes 3 network.inference=plain
+# the demo with the plain actor (it was the default in the build that ran this)
+bash scripts/demo.sh /tmp/demo-new   # with network.inference: plain in configs/halfcheetah.yaml
