@@ -87,6 +87,7 @@ void add_collect_command(CLI::App& app, const dist::Comm& comm) {
   opts->add_to(cmd);
   cmd->callback([=, &comm] {
     Config c = opts->load();
+    use_threads(c, comm);
     if (*steps < 0) throw InputError("--steps: expected a positive number of transitions");
     const int n = *steps > 0 ? *steps : c.collect_steps;
     if (n > 20000000) throw InputError("--steps: at most 20000000 transitions (3.3 GB)");

@@ -50,6 +50,7 @@ void add_rollout_command(CLI::App& app, const dist::Comm& comm) {
   opts->add_to(cmd);
   cmd->callback([=, &comm] {
     Config c = opts->load();
+    use_threads(c, comm);
     if (*seed >= 0) c.seed = static_cast<std::uint64_t>(*seed);
     const LevelConfig& lv = find_level(c, *level, "--level");
     auto model = sim::LevelModel::create(lv);

@@ -23,6 +23,7 @@ void add_pretrain_command(CLI::App& app, const dist::Comm& comm) {
   opts->add_to(cmd);
   cmd->callback([=, &comm] {
     const Config c = opts->load();
+    use_threads(c, comm);
     print_config(c, comm);
     if (!*force && std::filesystem::exists(*out)) {
       throw InputError("--out: '" + *out + "' exists; pass --force to replace it");
@@ -62,6 +63,7 @@ void add_run_command(CLI::App& app, const dist::Comm& comm) {
       }
       ResumePoint point;
       const Config c = prepare_resume(*resume, *opts, comm, &point);
+      use_threads(c, comm);
       print_config(c, comm);
       if (!pretrained->empty()) {
         log::info("resume: --pretrained " + *pretrained +
@@ -71,6 +73,7 @@ void add_run_command(CLI::App& app, const dist::Comm& comm) {
       return;
     }
     const Config c = opts->load();
+    use_threads(c, comm);
     print_config(c, comm);
     if (!*force && std::filesystem::exists(*out)) {
       throw InputError("--out: '" + *out + "' exists; pass --force to replace it");
@@ -85,6 +88,7 @@ void add_reference_command(CLI::App& app, const dist::Comm& comm) {
   opts->add_to(cmd);
   cmd->callback([=, &comm] {
     const Config c = opts->load();
+    use_threads(c, comm);
     auto real = sim::LevelModel::create(c.real);
     const SacRun sac = train_sac(c, real, sac_options(c, c.reference_sac_steps), 0,
                                  "reference: SAC on the real system");

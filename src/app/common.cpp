@@ -1,12 +1,17 @@
 #include "common.h"
 
+#include <sched.h>
+#include <unistd.h>
+
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 #include "mfhrl/core/error.h"
 #include "mfhrl/core/log.h"
+#include "mfhrl/core/partition.h"
 #include "mfhrl/sim/measure.h"
 
 namespace mfhrl::app {
@@ -68,6 +73,33 @@ sim::Policy sampling_policy(const learn::Agent& agent) {
   return [&agent](int rows, const float* obs, float* action, Rng* const* rngs) {
     agent.act_rows(rows, obs, action, false, rngs);
   };
+}
+
+namespace {
+// Processes on this node: the launcher's local size (Open MPI, MPICH, Slurm), else 1.
+int local_ranks() {
+  for (const char* var :
+       {"OMPI_COMM_WORLD_LOCAL_SIZE", "MPI_LOCALNRANKS", "SLURM_NTASKS_PER_NODE"}) {
+    const char* v = std::getenv(var);
+    if (v != nullptr && std::atoi(v) > 0) return std::atoi(v);
+  }
+  return 1;
+}
+}  // namespace
+
+void use_threads(const Config& c, const dist::Comm& comm) {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  const int affinity = sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set) : 1;
+  const int online = static_cast<int>(sysconf(_SC_NPROCESSORS_ONLN));
+  const int local = local_ranks();
+  const int n = resolve_threads(c.threads, affinity, online, local);
+  learn::init_threads(n);
+  if (comm.rank() == 0 && c.threads == 0) {
+    log::info("threads: auto -> " + std::to_string(n) + " intra-op thread(s) per process (" +
+              std::to_string(affinity) + " of " + std::to_string(online) + " cores usable, " +
+              std::to_string(local) + " process(es) on this node)");
+  }
 }
 
 sim::Policy uniform_random_policy() {

@@ -50,6 +50,10 @@ Levels build_levels(const Config& c, const dist::Comm& comm,
 
 // The agent's stochastic actor as a simulator exploration policy.
 sim::Policy sampling_policy(const learn::Agent& agent);
+// Sets this process's intra-op threads from the config's `threads` (auto: resolve_threads over
+// the cores it may run on and the ranks on its node) and logs the choice once (rank 0).
+void use_threads(const Config& c, const dist::Comm& comm);
+
 // Actions uniform in [-1, 1]^6, drawn from each row's instance stream.
 sim::Policy uniform_random_policy();
 // The agent's deterministic actor (tanh of its mean) as an evaluation policy.

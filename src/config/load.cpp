@@ -185,6 +185,11 @@ YAML::Node flow(const std::vector<int>& v) {
 std::string to_yaml(const Config& c) {
   YAML::Node n;
   n["seed"] = c.seed;
+  if (c.threads == 0) {
+    n["threads"] = "auto";
+  } else {
+    n["threads"] = c.threads;
+  }
   n["strategy"] = c.strategy;
   n["fidelity"]["cost"] = enum_name(c.cost_mode);
   for (const auto& l : c.levels) n["fidelity"]["levels"].push_back(level_node(l));

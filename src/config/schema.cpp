@@ -99,6 +99,13 @@ Config config_from_yaml(const YAML::Node& root, const std::string& source) {
   require(top, "seed", seed >= 0, "an integer >= 0");
   c.seed = static_cast<std::uint64_t>(seed);
   c.strategy = top.text("strategy", c.strategy, true);
+  if (top.has("threads") && top.node()["threads"].IsScalar() &&
+      top.node()["threads"].Scalar() == "auto") {
+    top.text("threads", "auto");
+    c.threads = 0;
+  } else {
+    c.threads = bounded(top, "threads", c.threads, 1, 256, "intra-op threads per process, or auto");
+  }
 
   Fields fid(top.child("fidelity"), "fidelity", source);
   c.cost_mode = choice(fid, "cost", CostMode::kDeclared);

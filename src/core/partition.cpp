@@ -1,5 +1,6 @@
 #include "mfhrl/core/partition.h"
 
+#include <algorithm>
 #include <cstdint>
 
 #include "mfhrl/core/error.h"
@@ -27,6 +28,13 @@ std::vector<int> block_sizes(int count, int num_ranks) {
   for (int r = 0; r < num_ranks; ++r)
     sizes[static_cast<std::size_t>(r)] = block_of(count, num_ranks, r).size();
   return sizes;
+}
+
+int resolve_threads(int requested, int affinity_cores, int online_cores, int local_ranks) {
+  if (requested > 0) return requested;
+  const int cores = std::max(1, affinity_cores);
+  if (cores < online_cores) return cores;  // bound: these cores are this process's own
+  return std::max(1, cores / std::max(1, local_ranks));
 }
 
 }  // namespace mfhrl

@@ -11,8 +11,9 @@
 
 namespace mfhrl::learn {
 
-void init_threads() {
-  torch::set_num_threads(1);
+void init_threads(int threads) {
+  MFHRL_CHECK(threads >= 1, "init_threads: " << threads << " threads");
+  torch::set_num_threads(threads);
 }
 
 double matmul_seconds(int m, int k, int n, int reps) {

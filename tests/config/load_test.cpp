@@ -89,6 +89,13 @@ TEST(ConfigLoad, ResolvedYamlReproducesTheConfig) {
       ReturnActions::kMean);
   EXPECT_EQ(config::parse_config_text("", "t.yaml").posterior.calibrate, EtaCalibration::kOffline);
   EXPECT_NE(config::to_yaml(au).find("eta: auto"), std::string::npos);
+  // threads: auto round-trips as the word (0 inside), a count as the count, 1 by default.
+  EXPECT_EQ(config::parse_config_text("", "t.yaml").threads, 1);
+  const Config th = config::parse_config_text("", "t.yaml", {"threads=auto"});
+  EXPECT_EQ(th.threads, 0);
+  EXPECT_NE(config::to_yaml(th).find("threads: auto"), std::string::npos);
+  EXPECT_EQ(config::parse_config_text(config::to_yaml(th), "r").threads, 0);
+  EXPECT_EQ(config::parse_config_text("", "t.yaml", {"threads=2"}).threads, 2);
   const Config raw = config::parse_config_text("", "t.yaml", {"posterior.eta=0.25"});
   EXPECT_FALSE(raw.posterior.eta_auto);
   EXPECT_DOUBLE_EQ(config::parse_config_text(config::to_yaml(raw), "r").posterior.eta, 0.25);
@@ -118,6 +125,8 @@ TEST(ConfigLoad, BadConfigsNameTheKey) {
   };
   const std::vector<Case> cases = {
       {"budget: {total: 1}\nfoo: 1", {}, {"unknown key 'foo'"}},
+      {"budget: {total: 1}", {"threads=0"}, {"threads", "[1, 256]", "or auto"}},
+      {"budget: {total: 1}", {"threads=many"}, {"threads"}},
       {"budget: {total: 1, totl: 2}", {}, {"unknown key 'budget.totl'"}},
       {"budget: {total: 0}", {}, {"budget.total", "> 0"}},
       {"budget: {total: 1}",

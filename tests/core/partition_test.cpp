@@ -60,5 +60,16 @@ TEST(Partition, BadArguments) {
   EXPECT_THROW(owner_of(0, 0, 3), InvariantError);
 }
 
+TEST(ResolveThreads, AutoUsesTheCoresAProcessMayRunOn) {
+  EXPECT_EQ(resolve_threads(3, 2, 2, 1), 3);    // an explicit count is taken as it is
+  EXPECT_EQ(resolve_threads(0, 2, 2, 1), 2);    // one unbound process on 2 cores: both
+  EXPECT_EQ(resolve_threads(0, 2, 2, 2), 1);    // two unbound processes share them
+  EXPECT_EQ(resolve_threads(0, 8, 8, 3), 2);    // 8 cores over 3 processes, rounded down
+  EXPECT_EQ(resolve_threads(0, 1, 2, 2), 1);    // bound to one core (mpirun --bind-to core)
+  EXPECT_EQ(resolve_threads(0, 4, 64, 16), 4);  // bound to 4 of 64 (srun -c 4): its own 4
+  EXPECT_EQ(resolve_threads(0, 2, 2, 5), 1);    // more processes than cores: at least 1
+  EXPECT_EQ(resolve_threads(0, 0, 2, 1), 1);    // an affinity that could not be read
+}
+
 }  // namespace
 }  // namespace mfhrl

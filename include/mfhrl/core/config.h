@@ -224,6 +224,9 @@ struct Config {
   int eval_all_every = 0;
   double reference_return = 0.0;  // J*; regret.reference_return
   int checkpoint_every = 1;
+  // Intra-op (torch/OpenBLAS) threads per process; 0 = auto (see resolve_threads). Only 1 is
+  // bit-identical across rank counts (more change the last bits of updates at the demo's sizes).
+  int threads = 1;
   int collect_steps = 10000;              // collect.steps: dataset size for `mfhrl collect`
   std::string collect_policy = "random";  // random | medium | medium-replay | expert
   int collect_sac_steps = 10000;          // SAC steps of the behaviour policy (medium: at most)

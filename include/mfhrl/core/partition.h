@@ -35,4 +35,10 @@ int owner_of(int item, int count, int num_ranks);
 // Block sizes of every rank (the counts an MPI gather-v takes).
 std::vector<int> block_sizes(int count, int num_ranks);
 
+// Intra-op threads of one process for config key `threads` (requested; 0 = auto). auto: a process
+// bound to a subset of the node's cores (mpirun --bind-to core, srun --cpu-bind) uses the cores
+// it is bound to; an unbound one (affinity = every online core) shares the node's cores with the
+// other local_ranks processes. Always >= 1.
+int resolve_threads(int requested, int affinity_cores, int online_cores, int local_ranks);
+
 }  // namespace mfhrl

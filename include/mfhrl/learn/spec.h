@@ -45,8 +45,10 @@ AgentSpec agent_spec(const Config& config);
 // Throws InputError naming the config key (e.g. `network.hidden`) of the first bad value.
 void validate(const AgentSpec& spec);
 
-// Sets torch to one intra-op thread (one thread per MPI rank keeps results rank-count independent).
-void init_threads();
+// Sets torch (and OpenBLAS through it) to `threads` intra-op threads. Only 1 keeps results
+// bit-identical across rank counts: at the demo's sizes 2 threads change the last bits of the
+// updates (bench/README.md).
+void init_threads(int threads = 1);
 
 // Matmul FLOPs of one update at minibatch `batch` (H2O: `batch` real + `batch` simulated rows);
 // a backward pass is counted as twice its forward pass.
