@@ -3,6 +3,7 @@
 // hidden).
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <ctime>
 #include <vector>
 
@@ -76,6 +77,26 @@ void BM_Update(benchmark::State& state) {
   state.counters["GFLOP/s"] = flops / secs / 1e9;
   state.counters["mm_GFLOP/s"] = mm_flops / 1e9;
   state.counters["ratio"] = flops / secs / mm_flops;
+}
+
+// CPU seconds per sampled one-row action of an agent on network.inference: torch (the path
+// rollouts took before act_rows), median of `reps` batches of 200 actions after one warm-up batch.
+double torch_act_seconds(AgentSpec spec, int reps) {
+  spec.net.inference = Inference::kTorch;
+  const Agent agent(spec, 0, 0);
+  Rng rng(0, Stream::kTest, 0);
+  std::vector<float> obs(kObsDim, 0.1f), act(kActDim);
+  const int per_batch = 200;
+  std::vector<double> secs;
+  for (int r = 0; r <= reps; ++r) {
+    const double t0 = cpu_seconds();
+    for (int i = 0; i < per_batch; ++i) agent.act(obs.data(), act.data(), false, &rng);
+    benchmark::DoNotOptimize(act.data());
+    if (r > 0) secs.push_back((cpu_seconds() - t0) / per_batch);
+  }
+  std::nth_element(secs.begin(), secs.begin() + static_cast<std::ptrdiff_t>(secs.size() / 2),
+                   secs.end());
+  return secs[secs.size() / 2];
 }
 
 // Sampled actions (network.inference: plain) for `rows` env instances per call (the rollout path;

@@ -56,6 +56,10 @@ struct Agent::Impl {
 
   const ActorForward& actor_forward() const {
     if (inference_stale) {
+      const auto floats = [](const torch::Tensor& t) {
+        const auto c = t.detach().contiguous();
+        return std::vector<float>(c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
+      };
       std::vector<ActorForward::Layer> layers;
       for (const auto& m : actor->children()) {
         const auto* lin = m->as<torch::nn::Linear>();
@@ -63,16 +67,10 @@ struct Agent::Impl {
         ActorForward::Layer l;
         l.out = static_cast<int>(lin->weight.size(0));
         l.in = static_cast<int>(lin->weight.size(1));
-        const auto w = lin->weight.detach().contiguous();
-        const auto b = lin->bias.detach().contiguous();
-        l.weight.assign(w.data_ptr<float>(), w.data_ptr<float>() + w.numel());
-        l.bias.assign(b.data_ptr<float>(), b.data_ptr<float>() + b.numel());
+        l.weight = floats(lin->weight);
+        l.bias = floats(lin->bias);
         layers.push_back(std::move(l));
       }
-      const auto floats = [](const torch::Tensor& t) {
-        const auto c = t.contiguous();
-        return std::vector<float>(c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
-      };
       inference = ActorForward(layers, log_std_scale.item<float>(), log_std_offset.item<float>(),
                                floats(obs_mean), floats(obs_std));
       inference_stale = false;

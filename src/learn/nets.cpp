@@ -32,34 +32,6 @@ double matmul_seconds(int m, int k, int n, int reps) {
   return best;
 }
 
-double torch_act_seconds(const AgentSpec& spec, int reps) {
-  torch::NoGradGuard no_grad;
-  torch::manual_seed(0);
-  Mlp actor = make_mlp(spec.obs_dim, spec.net.hidden, 2 * spec.act_dim);
-  const auto scale = torch::ones({}), offset = torch::full({}, -1.0);
-  std::vector<float> obs(static_cast<std::size_t>(spec.obs_dim), 0.1f);
-  std::vector<float> act(static_cast<std::size_t>(spec.act_dim));
-  Rng rng(0, Stream::kTest, 0);
-  const int a = spec.act_dim, per_batch = 200;
-  std::vector<double> secs;
-  for (int r = 0; r <= reps; ++r) {  // the first batch warms up
-    const auto t0 = std::chrono::steady_clock::now();
-    for (int i = 0; i < per_batch; ++i) {
-      const auto o = torch::from_blob(obs.data(), {1, spec.obs_dim});
-      const auto out = actor->forward(o);
-      const auto log_std = (scale * out.slice(1, a, 2 * a) + offset).clamp(-20.0, 2.0);
-      const auto u = out.slice(1, 0, a) + log_std.exp() * normal_tensor(rng, 1, a);
-      const auto y = torch::tanh(u).contiguous();
-      std::copy(y.data_ptr<float>(), y.data_ptr<float>() + a, act.begin());
-    }
-    const auto t1 = std::chrono::steady_clock::now();
-    if (r > 0) secs.push_back(std::chrono::duration<double>(t1 - t0).count() / per_batch);
-  }
-  std::nth_element(secs.begin(), secs.begin() + static_cast<std::ptrdiff_t>(secs.size() / 2),
-                   secs.end());
-  return secs[secs.size() / 2];
-}
-
 Mlp make_mlp(int in, const std::vector<int>& hidden, int out) {
   Mlp net;
   int width = in;

@@ -123,8 +123,8 @@ struct NetworkConfig {
   NetInit init = NetInit::kReference;
   // How the actor computes rollout and evaluation actions. Both give a row the same bits however
   // rows are batched, so results stay identical across rank counts. torch: one torch forward per
-  // row (the bits of earlier builds); plain: plain float loops over all of a step's rows, 15-19x
-  // the actions per second at 64-64, 4.5-5x at 256-256 (bench/README.md), bits within ~1e-7.
+  // row (the bits of earlier builds); plain: plain float loops over all of a step's rows, 25-30x
+  // the actions per second at 64-64, about 5x at 256-256 (bench/README.md), bits within ~1e-7.
   Inference inference = Inference::kTorch;
 };
 

@@ -54,11 +54,6 @@ void init_threads(int threads = 1);
 // a backward pass is counted as twice its forward pass.
 double update_flops(const AgentSpec& spec, UpdateKind kind, int batch);
 
-// Seconds per sampled action of the torch actor path act() took before act_rows (one row: a torch
-// forward, the tanh-Gaussian sample and the copy out), median of `reps` batches of 200 actions,
-// for an actor of `spec`'s sizes (the in-process baseline of the act benchmarks).
-double torch_act_seconds(const AgentSpec& spec, int reps);
-
 // Seconds per torch::mm of (m x k) * (k x n) float matrices, best of `reps` (for FLOP/s baselines).
 double matmul_seconds(int m, int k, int n, int reps);
 
