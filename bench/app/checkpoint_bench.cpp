@@ -1,12 +1,15 @@
-// The run's real checkpoint at the default config (configs/halfcheetah.yaml: L = 8 policies of
-// 256-256 with Adam state, K = 3 discriminators, 4 env instances per level) and replay buffers
-// of a spent default budget (Γ = 10000, a third per level: 33,333 + 11,111 + 3,333 rows):
-//   - capture: the in-memory snapshot a run takes after every round;
-//   - write: RunFile::rewrite with the trace and /checkpoint (temp file, fsync, rename);
-//   - plain: the same number of bytes written sequentially with write(2) + fsync + rename.
-// Prints the ratio write/plain. MFHRL_BENCH_DIR picks the directory (default: the temp dir).
-// Under mpirun each rank writes its own policies and envs, as in a run. MFHRL_BENCH_REPS sets the
-// number of timed checkpoint writes (default 5; more for profiling).
+// What a checkpoint costs as a run goes on, at the default config (configs/halfcheetah.yaml: L = 8
+// policies of 256-256 with Adam state, K = 3 discriminators, 4 env instances per level), with
+// n = 1000 rows collected per round, round robin over the levels, and
+// online.buffer_capacity = 12000 (so the buffers fill by round 36 and then evict):
+//   - each round's checkpoint as a run writes it: the buffers' new rows as a segment, then the
+//     run file (config, trace, /checkpoint) anew, fsynced and renamed; bytes and time per round;
+//   - "whole": what the same checkpoint would be if the buffers were rewritten in it every time
+//     (the layout before segments), in bytes;
+//   - plain: the last checkpoint's bytes written sequentially with write(2) + fsync + rename;
+//     prints the ratio write / plain.
+// MFHRL_BENCH_DIR picks the directory (default: the temp dir), MFHRL_BENCH_ROUNDS the number of
+// rounds (default 60). Under mpirun each rank writes its own policies and envs, as in a run.
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -76,81 +79,122 @@ void write_plain(const std::string& path, const std::vector<std::uint8_t>& paylo
   std::rename(tmp.c_str(), path.c_str());
 }
 
+double file_bytes(const std::string& path) {
+  std::error_code ec;
+  const auto n = std::filesystem::file_size(path, ec);
+  return ec ? 0.0 : static_cast<double>(n);
+}
+
+double dir_bytes(const std::string& dir, int* files) {
+  double total = 0.0;
+  *files = 0;
+  std::error_code ec;
+  if (!std::filesystem::is_directory(dir, ec)) return 0.0;
+  for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
+    total += file_bytes(e.path().string());
+    ++*files;
+  }
+  return total;
+}
+
 int bench_main(const dist::Comm& comm) {
   learn::init_threads();
   config::ConfigSource src;
-  const Config c = config::load_config(src);  // the built-in defaults
+  src.overrides = {"online.buffer_capacity=12000"};
+  const Config c = config::load_config(src);  // the built-in defaults, smaller buffers
   const Transitions offline = synthetic(10000, 1);
   const app::Levels levels = app::build_levels(c, comm);
-  app::PolicySet policies(c, comm, offline);
-  app::OnlineLoop loop(c, comm, levels, offline, policies);
-  app::RunState& s = loop.mutable_state();
+  app::RunState s =
+      app::initial_run_state(c, comm, levels, offline, app::PolicySet(c, comm, offline));
   const int K = c.num_levels();
-  for (int k = 0; k < K; ++k) {
-    const auto rows = static_cast<std::size_t>(c.budget_total / K / levels.cost[k]);
-    s.buffers[k] = synthetic(rows, 10 + k);
-    for (int m = 0; m < c.igm.history && (m + 1) * 1000 <= static_cast<int>(rows); ++m) {
-      const std::size_t end = rows - static_cast<std::size_t>(m) * 1000;
-      s.history[k].push_front(s.buffers[k].slice(end - 1000, end));
-    }
-  }
+  const int rounds =
+      std::getenv("MFHRL_BENCH_ROUNDS") ? std::atoi(std::getenv("MFHRL_BENCH_ROUNDS")) : 60;
+  const std::size_t n = static_cast<std::size_t>(c.online.batch_transitions);
+  const io::RunFileMeta meta = app::run_file_meta(c);
+  const std::string dir = std::getenv("MFHRL_BENCH_DIR") ? std::getenv("MFHRL_BENCH_DIR")
+                                                         : std::filesystem::temp_directory_path();
+  const std::string path = dir + "/mfhrl_bench_checkpoint.h5";
+  app::BufferLog log(path, comm, K, c.online.buffer_capacity);
+  log.start_fresh();
+
   std::vector<TraceRow> trace;
-  for (int r = 1; r <= 100; ++r) {
+  double total_new = 0.0, total_whole = 0.0, last_bytes = 0.0, last_seconds = 0.0;
+  double last_buffer_bytes = 0.0, first_bytes = 0.0;
+  if (comm.rank() == 0) {
+    std::printf("checkpoint per round at the default config on %d rank(s), n = %zu, capacity %d\n",
+                comm.size(), n, c.online.buffer_capacity);
+    std::printf("%6s %12s %12s %14s %12s %12s %10s\n", "round", "buffer rows", "written MB",
+                "KB vs round 1", "of it rows", "whole MB", "time ms");
+  }
+  for (int r = 1; r <= rounds; ++r) {
+    const auto k = static_cast<std::size_t>(r % K);
+    Transitions batch = synthetic(n, 100 + static_cast<std::uint64_t>(r));
+    s.buffers[k].append(batch);
+    keep_newest(s.buffers[k], static_cast<std::size_t>(c.online.buffer_capacity));
+    s.history[k].push_back(std::move(batch));
+    while (static_cast<int>(s.history[k].size()) > c.igm.history) s.history[k].pop_front();
+    s.rows_collected[k] += static_cast<std::int64_t>(n);
+    s.round = r;
     TraceRow row;
     row.round = r;
-    row.level = 1;
+    row.level = static_cast<int>(k) + 1;
     row.information_gain.assign(K, 0.1);
     row.ig_per_cost.assign(K, 0.01);
     row.posterior.assign(c.offline.policies, 1.0 / c.offline.policies);
     row.policy_losses.assign(c.offline.policies, 1.0);
     row.policy_returns.assign(c.offline.policies, 0.0);
     trace.push_back(row);
-  }
-  const io::RunFileMeta meta = app::run_file_meta(c);
-  const std::string dir = std::getenv("MFHRL_BENCH_DIR") ? std::getenv("MFHRL_BENCH_DIR")
-                                                         : std::filesystem::temp_directory_path();
-  const std::string path = dir + "/mfhrl_bench_checkpoint.h5";
 
-  app::Checkpoint ck;
-  const double capture = median_seconds(
-      comm, 5, [&] { ck = app::capture_checkpoint(c, s, policies, levels.cost, 42); });
-  const int reps = std::getenv("MFHRL_BENCH_REPS") ? std::atoi(std::getenv("MFHRL_BENCH_REPS")) : 5;
-  const double write = median_seconds(comm, std::max(reps, 1), [&] {
+    comm.barrier();
+    const auto start = std::chrono::steady_clock::now();
+    log.note(s);
+    const app::Checkpoint ck = app::capture_checkpoint(c, s);
+    const double rows = static_cast<double>(log.write(r));
     io::RunFile::rewrite(path, comm, meta, trace, false,
                          [&](io::H5File& f) { app::write_checkpoint(f, ck); });
-  });
-  const double file_mb = static_cast<double>(std::filesystem::file_size(path)) / 1e6;
-  const double empty = median_seconds(
-      comm, 5, [&] { io::RunFile::rewrite(path, comm, meta, trace, false, nullptr); });
-  // Bytes of the whole checkpoint: shared ones once, owned ones summed over ranks.
-  std::size_t shared_bytes = 0;
-  for (const auto& b : ck.shared) shared_bytes += b.bytes.size();
-  std::vector<double> owned{static_cast<double>(ck.bytes() - shared_bytes)};
-  comm.allreduce_sum(owned);
-  const double total = static_cast<double>(shared_bytes) + owned[0];
+    log.committed(r);
+    comm.barrier();
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    double held = 0.0, buffer_bytes = 0.0;
+    for (const auto& b : app::buffer_blobs(s)) buffer_bytes += static_cast<double>(b.bytes.size());
+    for (const auto& b : s.buffers) held += static_cast<double>(b.size());
+    const double written = rows + file_bytes(path);
+    const double whole = file_bytes(path) + buffer_bytes;
+    total_new += written;
+    total_whole += whole;
+    last_bytes = written;
+    if (r == 1) first_bytes = written;
+    last_seconds = seconds;
+    last_buffer_bytes = buffer_bytes;
+    if (comm.rank() == 0 && (r == 1 || r % 5 == 0 || r == rounds)) {
+      std::printf("%6d %12.0f %12.3f %14.1f %12.3f %12.2f %10.1f\n", r, held, written / 1e6,
+                  (written - first_bytes) / 1e3, rows / 1e6, whole / 1e6, 1e3 * seconds);
+    }
+  }
+  int files = 0;
+  const double on_disk = dir_bytes(app::buffers_dir(path), &files);
 
   double plain = 0.0;
   if (comm.rank() == 0) {
-    std::vector<std::uint8_t> payload(static_cast<std::size_t>(total), 0x5a);
+    std::vector<std::uint8_t> payload(static_cast<std::size_t>(last_bytes), 0x5a);
     const dist::SerialComm serial;
     plain = median_seconds(serial, 5, [&] { write_plain(path + ".bin", payload); });
     std::remove((path + ".bin").c_str());
   }
   comm.barrier();
   if (comm.rank() == 0) {
-    const double mb = total / 1e6;
     std::printf(
-        "checkpoint at the default config on %d rank(s): %.1f MB of tensors "
-        "(%.1f MB of policies and envs, %.1f MB shared: buffers, discriminators), "
-        "file %.1f MB\n",
-        comm.size(), mb, owned[0] / 1e6, shared_bytes / 1e6, file_mb);
-    std::printf("capture (every round) %.1f ms\n", 1e3 * capture);
-    std::printf("write (rewrite + fsync + rename) %.1f ms, %.0f MB/s\n", 1e3 * write, mb / write);
-    std::printf("  of which %.1f ms for the file without /checkpoint (config, 100 trace rows)\n",
-                1e3 * empty);
-    std::printf("plain sequential write + fsync %.1f ms, %.0f MB/s\n", 1e3 * plain, mb / plain);
-    std::printf("ratio checkpoint write / plain write: %.2f\n", write / plain);
+        "over %d rounds: %.1f MB written, against %.1f MB with the buffers rewritten in "
+        "every checkpoint (%.2fx)\n",
+        rounds, total_new / 1e6, total_whole / 1e6, total_whole / total_new);
+    std::printf("segments on disk at the end: %d files, %.1f MB (the buffers hold %.1f MB)\n",
+                files, on_disk / 1e6, last_buffer_bytes / 1e6);
+    std::printf("plain sequential write + fsync of the last checkpoint's bytes %.1f ms\n",
+                1e3 * plain);
+    std::printf("ratio checkpoint write / plain write: %.2f\n", last_seconds / plain);
   }
+  log.remove_all();
   std::remove(path.c_str());
   return 0;
 }

@@ -1,10 +1,17 @@
 #include "checkpoint.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <map>
 #include <sstream>
 
 #include "mfhrl/core/error.h"
+#include "mfhrl/core/log.h"
 
 namespace mfhrl::app {
 namespace {
@@ -233,8 +240,7 @@ std::uint64_t offline_digest(const Transitions& d) {
   return fnv1a(h, d.timeout);
 }
 
-Checkpoint capture_checkpoint(const Config& c, const RunState& s, const PolicySet& policies,
-                              const std::vector<double>& level_cost, std::uint64_t digest) {
+Checkpoint capture_checkpoint(const Config& c, const RunState& s) {
   Checkpoint ck;
   ck.round = s.round;
   TensorBlobs& sh = ck.shared;
@@ -243,15 +249,16 @@ Checkpoint capture_checkpoint(const Config& c, const RunState& s, const PolicySe
   sh.push_back(f64_scalar("posterior_eta", s.eta));
   sh.push_back(f64_vector("posterior", s.posterior));
   sh.push_back(f64_vector("spent_per_level", s.spent_per_level));
-  sh.push_back(f64_vector("level_cost", level_cost));
+  sh.push_back(f64_vector("level_cost", s.level_cost));
   sh.push_back(f64_vector("regret", {s.regret.cumulative, s.regret.cost_weighted}));
   sh.push_back(i64_scalar("regret_rounds", s.regret.rounds));
-  sh.push_back(i64_scalar("offline_digest", static_cast<std::int64_t>(digest)));
+  sh.push_back(i64_scalar("offline_digest", static_cast<std::int64_t>(s.offline_digest)));
   const int K = c.num_levels();
   for (int k = 0; k < K; ++k) {
     const auto ku = static_cast<std::size_t>(k);
     const std::string lp = level_prefix(k);
-    put_transitions(sh, lp + "buffer/", s.buffers[ku]);
+    sh.push_back(i64_scalar(lp + "rows_collected", s.rows_collected[ku]));
+    sh.push_back(i64_scalar(lp + "buffer_rows", static_cast<std::int64_t>(s.buffers[ku].size())));
     std::vector<std::int64_t> rows;
     for (const auto& b : s.history[ku]) rows.push_back(static_cast<std::int64_t>(b.size()));
     sh.push_back(make_blob(lp + "history_rows", DType::kI64,
@@ -270,10 +277,10 @@ Checkpoint capture_checkpoint(const Config& c, const RunState& s, const PolicySe
               gs.rollout_rngs[i]);
     }
   }
-  const Block& own = policies.block();
+  const Block& own = s.policies.block();
   for (int l = own.begin; l < own.end; ++l) {
     const std::string pp = policy_prefix(l);
-    for (TensorBlob b : policies.agent(l).state()) {
+    for (TensorBlob b : s.policies.agent(l).state()) {
       b.name = pp + b.name;
       ck.owned.push_back(std::move(b));
     }
@@ -310,7 +317,7 @@ CheckpointHeader checkpoint_header(const TensorBlobs& blobs, int num_levels, int
   return h;
 }
 
-void restore_checkpoint(const Config& c, const TensorBlobs& blobs, RunState& s, PolicySet& policies,
+void restore_checkpoint(const Config& c, const TensorBlobs& blobs, RunState& s,
                         const std::string& what) {
   const Reader r(blobs, what);
   const int K = c.num_levels(), L = c.offline.policies;
@@ -328,6 +335,14 @@ void restore_checkpoint(const Config& c, const TensorBlobs& blobs, RunState& s, 
     const auto ku = static_cast<std::size_t>(k);
     const std::string lp = level_prefix(k);
     s.buffers[ku] = r.transitions(lp + "buffer/");
+    const auto held = static_cast<std::int64_t>(s.buffers[ku].size());
+    // An older build's checkpoint holds its buffers whole and no row counts.
+    s.rows_collected[ku] = r.has(lp + "rows_collected") ? r.i64(lp + "rows_collected") : held;
+    if ((r.has(lp + "buffer_rows") && r.i64(lp + "buffer_rows") != held) ||
+        held > c.online.buffer_capacity || held > s.rows_collected[ku]) {
+      throw InputError(what + ": checkpoint entry '/checkpoint/" + lp +
+                       "buffer_rows' does not fit the buffer's rows or online.buffer_capacity");
+    }
     const auto rows = r.values<std::int64_t>(lp + "history_rows", DType::kI64, {kAny});
     std::int64_t total = 0;
     for (auto n : rows) total += n;
@@ -361,12 +376,295 @@ void restore_checkpoint(const Config& c, const TensorBlobs& blobs, RunState& s, 
       }
     });
   }
-  const Block& own = policies.block();
+  s.level_cost = r.values<double>("level_cost", DType::kF64, {K});
+  s.offline_digest = static_cast<std::uint64_t>(r.i64("offline_digest"));
+  const Block& own = s.policies.block();
   for (int l = own.begin; l < own.end; ++l) {
     const std::string pp = policy_prefix(l);
-    r.load("policy_" + std::to_string(l), [&] { policies.agent(l).load_state(r.under(pp)); });
+    r.load("policy_" + std::to_string(l), [&] { s.policies.agent(l).load_state(r.under(pp)); });
     s.policy_rngs[static_cast<std::size_t>(l - own.begin)].set_state(r.rng(pp + "online_rng"));
   }
+}
+
+TensorBlobs buffer_blobs(const RunState& s) {
+  TensorBlobs out;
+  for (std::size_t k = 0; k < s.buffers.size(); ++k) {
+    put_transitions(out, level_prefix(static_cast<int>(k)) + "buffer/", s.buffers[k]);
+  }
+  return out;
+}
+
+std::string buffers_dir(const std::string& run_path) {
+  return run_path + ".buffers";
+}
+
+bool buffers_in_segments(const TensorBlobs& blobs) {
+  return std::any_of(blobs.begin(), blobs.end(),
+                     [](const TensorBlob& b) { return b.name == "level_1/rows_collected"; });
+}
+
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr const char* kSegmentGroup = "rows";
+
+// The round of a segment file name "round_<r>.h5"; -1 for any other name (temp files included).
+std::int64_t segment_round(const std::string& name) {
+  const std::string head = "round_", tail = ".h5";
+  if (name.size() <= head.size() + tail.size() || name.compare(0, head.size(), head) != 0 ||
+      name.compare(name.size() - tail.size(), tail.size(), tail) != 0) {
+    return -1;
+  }
+  const std::string digits = name.substr(head.size(), name.size() - head.size() - tail.size());
+  if (digits.find_first_not_of("0123456789") != std::string::npos || digits.size() > 18) return -1;
+  return std::stoll(digits);
+}
+
+// The segment files of dir, oldest first, as (round, path); none when dir does not exist.
+std::vector<std::pair<std::int64_t, std::string>> list_segments(const std::string& dir) {
+  std::vector<std::pair<std::int64_t, std::string>> out;
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) return out;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    const std::int64_t r = segment_round(e.path().filename().string());
+    if (r >= 0) out.emplace_back(r, e.path().string());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// One segment's rows: (first row, rows) per level present.
+struct SegmentRows {
+  std::vector<std::int64_t> first;  // (K) -1: no rows of that level
+  std::vector<Transitions> rows;    // (K)
+};
+
+SegmentRows read_segment(const std::string& path, int K) {
+  const dist::SerialComm serial;
+  const io::H5File f = io::H5File::open(path, serial, false);
+  const TensorBlobs blobs = f.read_blobs(kSegmentGroup);
+  const Reader r(blobs, path);
+  SegmentRows out;
+  out.first.assign(static_cast<std::size_t>(K), -1);
+  out.rows.resize(static_cast<std::size_t>(K));
+  for (int k = 0; k < K; ++k) {
+    const std::string lp = level_prefix(k);
+    if (!r.has(lp + "first_row")) continue;
+    out.first[static_cast<std::size_t>(k)] = r.i64(lp + "first_row");
+    out.rows[static_cast<std::size_t>(k)] = r.transitions(lp);
+  }
+  return out;
+}
+
+}  // namespace
+
+void read_buffer_rows(const std::string& run_path, int K, TensorBlobs& blobs,
+                      const std::string& what) {
+  const std::string dir = buffers_dir(run_path);
+  std::vector<std::int64_t> begin, end;
+  std::int64_t round = 0;
+  {
+    const Reader r(blobs, what);
+    round = r.i64("round");
+    for (int k = 0; k < K; ++k) {
+      const std::string lp = level_prefix(k);
+      end.push_back(r.i64(lp + "rows_collected"));
+      begin.push_back(end.back() - r.i64(lp + "buffer_rows"));
+      if (begin.back() < 0 || begin.back() > end.back()) {
+        throw InputError(what + ": checkpoint entries '/checkpoint/" + lp +
+                         "rows_collected' and 'buffer_rows' disagree");
+      }
+    }
+  }
+  std::vector<Transitions> buf(static_cast<std::size_t>(K));
+  std::vector<std::int64_t> covered(static_cast<std::size_t>(K), 0);
+  for (int k = 0; k < K; ++k) {
+    const auto ku = static_cast<std::size_t>(k);
+    buf[ku].resize(static_cast<std::size_t>(end[ku] - begin[ku]));
+  }
+  for (const auto& [r, path] : list_segments(dir)) {
+    if (r > round) continue;  // written for a checkpoint that never landed
+    const SegmentRows seg = [&] {
+      try {
+        return read_segment(path, K);
+      } catch (const InputError& e) {
+        throw InputError(what + ": buffer segment " + path + " cannot be read: " + e.what());
+      }
+    }();
+    for (int k = 0; k < K; ++k) {
+      const auto ku = static_cast<std::size_t>(k);
+      if (seg.first[ku] < 0) continue;
+      const std::int64_t a = std::max(seg.first[ku], begin[ku]);
+      const std::int64_t b =
+          std::min(seg.first[ku] + static_cast<std::int64_t>(seg.rows[ku].size()), end[ku]);
+      for (std::int64_t i = a; i < b; ++i) {
+        const Transitions& t = seg.rows[ku];
+        const auto j = static_cast<std::size_t>(i - seg.first[ku]);
+        buf[ku].set(static_cast<std::size_t>(i - begin[ku]), &t.obs[j * t.obs_dim],
+                    &t.act[j * t.act_dim], t.rew[j], &t.next_obs[j * t.obs_dim], t.terminal[j] != 0,
+                    t.timeout[j] != 0);
+      }
+      covered[ku] += std::max<std::int64_t>(b - a, 0);
+    }
+  }
+  for (int k = 0; k < K; ++k) {
+    const auto ku = static_cast<std::size_t>(k);
+    if (covered[ku] != end[ku] - begin[ku]) {
+      throw InputError(what + ": the replay buffer of level " + std::to_string(k + 1) + " (rows " +
+                       std::to_string(begin[ku]) + ".." + std::to_string(end[ku] - 1) + ") is " +
+                       (covered[ku] < end[ku] - begin[ku] ? "not all" : "more than once") +
+                       " in the segments of " + dir + " (deleted or damaged?)");
+    }
+    put_transitions(blobs, level_prefix(k) + "buffer/", buf[ku]);
+  }
+}
+
+BufferLog::BufferLog(std::string run_path, const dist::Comm& comm, int num_levels,
+                     std::int64_t capacity)
+    : dir_(buffers_dir(run_path)),
+      comm_(comm),
+      K_(num_levels),
+      capacity_(static_cast<std::size_t>(capacity)),
+      kept_(static_cast<std::size_t>(num_levels)),
+      noted_total_(static_cast<std::size_t>(num_levels), 0),
+      noted_size_(static_cast<std::size_t>(num_levels), 0) {}
+
+std::string BufferLog::segment_path(std::int64_t round) const {
+  char name[40];
+  std::snprintf(name, sizeof name, "round_%09lld.h5", static_cast<long long>(round));
+  return dir_ + "/" + name;
+}
+
+void BufferLog::start_fresh() {
+  if (comm_.rank() == 0) {
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+  comm_.barrier();
+}
+
+void BufferLog::start_resumed(const RunState& s, bool in_segments) {
+  for (int k = 0; k < K_; ++k) {
+    const auto ku = static_cast<std::size_t>(k);
+    noted_total_[ku] = s.rows_collected[ku];
+    noted_size_[ku] = static_cast<std::int64_t>(s.buffers[ku].size());
+    kept_[ku] = in_segments ? Transitions{} : s.buffers[ku];
+  }
+  if (comm_.rank() == 0) {
+    segments_.clear();
+    std::error_code ec;
+    if (fs::is_directory(dir_, ec)) {
+      for (const auto& e : fs::directory_iterator(dir_, ec)) {
+        if (e.path().extension() == ".tmp") fs::remove(e.path(), ec);  // a segment never renamed
+      }
+    }
+    for (const auto& [r, path] : list_segments(dir_)) {
+      if (r > s.round || !in_segments) {
+        fs::remove(path, ec);  // of a checkpoint that never landed, or of another layout
+        continue;
+      }
+      const SegmentRows seg = read_segment(path, K_);
+      Segment entry{r, std::vector<std::int64_t>(static_cast<std::size_t>(K_), 0)};
+      for (int k = 0; k < K_; ++k) {
+        const auto ku = static_cast<std::size_t>(k);
+        if (seg.first[ku] >= 0) {
+          entry.end[ku] = seg.first[ku] + static_cast<std::int64_t>(seg.rows[ku].size());
+        }
+      }
+      segments_.push_back(std::move(entry));
+    }
+  }
+  comm_.barrier();
+}
+
+void BufferLog::note(const RunState& s) {
+  for (int k = 0; k < K_; ++k) {
+    const auto ku = static_cast<std::size_t>(k);
+    const Transitions& buf = s.buffers[ku];
+    const auto gained = static_cast<std::size_t>(std::min<std::int64_t>(
+        s.rows_collected[ku] - noted_total_[ku], static_cast<std::int64_t>(buf.size())));
+    if (gained > 0) {
+      kept_[ku].append(buf.slice(buf.size() - gained, buf.size()));
+      keep_newest(kept_[ku], capacity_);
+    }
+    noted_total_[ku] = s.rows_collected[ku];
+    noted_size_[ku] = static_cast<std::int64_t>(buf.size());
+  }
+}
+
+std::size_t BufferLog::write(std::int64_t round) {
+  std::size_t bytes = 0;
+  TensorBlobs blobs;
+  for (int k = 0; k < K_; ++k) {
+    const auto ku = static_cast<std::size_t>(k);
+    if (kept_[ku].size() == 0) continue;
+    const std::string lp = level_prefix(k);
+    blobs.push_back(i64_scalar(lp + "first_row",
+                               noted_total_[ku] - static_cast<std::int64_t>(kept_[ku].size())));
+    put_transitions(blobs, lp, kept_[ku]);
+  }
+  for (const auto& b : blobs) bytes += b.bytes.size();
+  if (blobs.empty()) return 0;
+  std::vector<std::uint8_t> err;
+  if (comm_.rank() == 0) {
+    try {
+      std::error_code ec;
+      fs::create_directories(dir_, ec);
+      if (ec) throw InputError(dir_ + ": cannot create the directory (" + ec.message() + ")");
+      const dist::SerialComm serial;
+      io::write_file_atomically(segment_path(round), serial,
+                                [&](io::H5File& f) { f.write_blobs(kSegmentGroup, blobs); });
+      // The new name must be on disk before the run file that refers to it.
+      const int fd = ::open(dir_.c_str(), O_RDONLY);
+      if (fd >= 0) {
+        ::fsync(fd);
+        ::close(fd);
+      }
+    } catch (const InputError& e) {
+      const std::string msg = e.what();
+      err.assign(msg.begin(), msg.end());
+    }
+  }
+  comm_.broadcast(err, 0);
+  if (!err.empty()) throw InputError(std::string(err.begin(), err.end()));
+  if (comm_.rank() == 0) {
+    Segment entry{round, std::vector<std::int64_t>(static_cast<std::size_t>(K_), 0)};
+    for (int k = 0; k < K_; ++k) {
+      const auto ku = static_cast<std::size_t>(k);
+      if (kept_[ku].size() > 0) entry.end[ku] = noted_total_[ku];
+    }
+    segments_.push_back(std::move(entry));
+  }
+  return bytes;
+}
+
+void BufferLog::committed(std::int64_t round) {
+  for (auto& t : kept_) t = Transitions{};
+  if (comm_.rank() != 0) return;
+  // A segment is needed while any of its rows is still in its level's buffer (or it is of a
+  // later round, which cannot happen here: write() came just before this commit).
+  std::vector<Segment> keep;
+  for (const Segment& seg : segments_) {
+    bool needed = seg.round > round;
+    for (int k = 0; k < K_ && !needed; ++k) {
+      const auto ku = static_cast<std::size_t>(k);
+      needed = seg.end[ku] > noted_total_[ku] - noted_size_[ku];
+    }
+    if (needed) {
+      keep.push_back(seg);
+    } else {
+      std::error_code ec;
+      fs::remove(segment_path(seg.round), ec);
+    }
+  }
+  segments_ = std::move(keep);
+}
+
+void BufferLog::remove_all() {
+  for (auto& t : kept_) t = Transitions{};
+  segments_.clear();
+  start_fresh();
 }
 
 }  // namespace mfhrl::app

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <limits>
 
+#include "checkpoint.h"
 #include "mfhrl/core/error.h"
 #include "mfhrl/core/information_gain.h"
 #include "mfhrl/core/log.h"
@@ -17,42 +18,51 @@
 
 namespace mfhrl::app {
 
+RunState initial_run_state(const Config& c, const dist::Comm& comm, const Levels& levels,
+                           const Transitions& offline, PolicySet policies) {
+  RunState s(std::move(policies));
+  const int K = c.num_levels();
+  s.level_cost = levels.cost;
+  s.offline_digest = offline_digest(offline);
+  s.rows_collected.assign(static_cast<std::size_t>(K), 0);
+  s.budget.total = c.budget_total;
+  s.eta = c.posterior.eta;
+  s.posterior = uniform_prior(c.offline.policies);
+  s.spent_per_level.assign(static_cast<std::size_t>(K), 0.0);
+  s.buffers.resize(static_cast<std::size_t>(K));
+  s.history.resize(static_cast<std::size_t>(K));
+  const Block inst = instance_block(c.online.envs, comm.size(), comm.rank());
+  const learn::AgentSpec spec = learn::agent_spec(c);
+  for (int k = 0; k < K; ++k) {
+    s.groups.emplace_back(levels.sims[static_cast<std::size_t>(k)], c.seed,
+                          online_instance(k, c.online.envs, inst.begin), inst.size(),
+                          c.episode_steps);
+    s.discs.emplace_back(spec, c.seed, static_cast<std::uint64_t>(k));
+    s.disc_rngs.emplace_back(c.seed, Stream::kDiscriminator, static_cast<std::uint64_t>(k), 1);
+  }
+  for (int l = s.policies.block().begin; l < s.policies.block().end; ++l) {
+    // sub-stream 1: the online phase, apart from the offline phase's stream of the same policy.
+    s.policy_rngs.emplace_back(c.seed, Stream::kMinibatch, static_cast<std::uint64_t>(l), 1);
+  }
+  return s;
+}
+
 OnlineLoop::OnlineLoop(const Config& c, const dist::Comm& comm, const Levels& levels,
-                       const Transitions& offline, PolicySet& policies)
+                       const Transitions& offline, PolicySet policies)
     : c_(c),
       comm_(comm),
       levels_(levels),
       offline_(offline),
-      policies_(policies),
       strategy_(make_strategy(c.strategy, c.num_levels())),
       threshold_budget_(parse_threshold_budget(c.igm.threshold_budget)),
       threshold_form_(parse_threshold_form(c.igm.threshold)),
       return_loss_(c.posterior.loss == PosteriorLoss::kReturn),
       first_batch_eta_(c.posterior.eta_auto && c.offline.policies >= 2 &&
                        (return_loss_ || c.posterior.calibrate == EtaCalibration::kFirstBatch)),
-      scratch_(learn::agent_spec(c), c.seed, 0) {
-  const int K = c.num_levels();
-  state_.budget.total = c.budget_total;
-  state_.eta = c.posterior.eta;
-  state_.posterior = uniform_prior(c.offline.policies);
-  state_.spent_per_level.assign(static_cast<std::size_t>(K), 0.0);
-  state_.buffers.resize(static_cast<std::size_t>(K));
-  state_.history.resize(static_cast<std::size_t>(K));
+      scratch_(learn::agent_spec(c), c.seed, 0),
+      state_(initial_run_state(c, comm, levels, offline, std::move(policies))) {
   std::vector<float> unused_mean;
   observation_stats(offline, 1e-3, &unused_mean, &next_state_std_);
-  const Block inst = instance_block(c.online.envs, comm.size(), comm.rank());
-  const learn::AgentSpec spec = learn::agent_spec(c);
-  for (int k = 0; k < K; ++k) {
-    state_.groups.emplace_back(levels.sims[static_cast<std::size_t>(k)], c.seed,
-                               online_instance(k, c.online.envs, inst.begin), inst.size(),
-                               c.episode_steps);
-    state_.discs.emplace_back(spec, c.seed, static_cast<std::uint64_t>(k));
-    state_.disc_rngs.emplace_back(c.seed, Stream::kDiscriminator, static_cast<std::uint64_t>(k), 1);
-  }
-  for (int l = policies.block().begin; l < policies.block().end; ++l) {
-    // sub-stream 1: the online phase, apart from the offline phase's stream of the same policy.
-    state_.policy_rngs.emplace_back(c.seed, Stream::kMinibatch, static_cast<std::uint64_t>(l), 1);
-  }
 }
 
 TraceRow OnlineLoop::round() {
@@ -116,7 +126,7 @@ TraceRow OnlineLoop::round() {
 // Step 1: IG_k from the losses of every policy on every remembered batch (allreduced matrix).
 std::vector<double> OnlineLoop::information_gains() {
   const int K = c_.num_levels(), L = c_.offline.policies, M = c_.igm.history;
-  const Block& own = policies_.block();
+  const Block& own = state_.policies.block();
   LevelLossHistory local(static_cast<std::size_t>(K));
   for (int k = 0; k < K; ++k) {
     for (const Transitions& b : state_.history[static_cast<std::size_t>(k)]) {
@@ -208,13 +218,13 @@ std::vector<double> OnlineLoop::local_losses(const Transitions& batch,
     const int L = c_.offline.policies;
     const std::vector<double> all =
         segment_return_losses(batch.rew, sim::split_counts(static_cast<int>(batch.size()), L));
-    for (int l = policies_.block().begin; l < policies_.block().end; ++l)
+    for (int l = state_.policies.block().begin; l < state_.policies.block().end; ++l)
       losses[static_cast<std::size_t>(l)] = all[static_cast<std::size_t>(l)];
     return losses;
   }
   const bool value = c_.posterior.loss == PosteriorLoss::kValue;
-  for (int l = policies_.block().begin; l < policies_.block().end; ++l) {
-    const learn::Agent& a = policies_.agent(l);
+  for (int l = state_.policies.block().begin; l < state_.policies.block().end; ++l) {
+    const learn::Agent& a = state_.policies.agent(l);
     losses[static_cast<std::size_t>(l)] =
         value ? -a.value_estimate(batch) : a.critic_loss(batch, w.empty() ? nullptr : &w);
   }
@@ -239,6 +249,23 @@ std::vector<double> OnlineLoop::update_posterior(int level, const Transitions& b
   const double w = trust_[static_cast<std::size_t>(level)];  // set by information_gains()
   if (w > 0.0) state_.posterior = posterior_update(state_.posterior, losses, state_.eta * w);
   return losses;
+}
+
+void OnlineLoop::offline_phase(const std::string& pretrained) {
+  MFHRL_CHECK(state_.round == 0, "the offline phase comes before round 1");
+  if (!pretrained.empty()) {
+    state_.policies.load(pretrained, c_);
+    log::info("offline: loaded " + std::to_string(c_.offline.policies) + " policies from " +
+              pretrained);
+  } else {
+    state_.policies.pretrain(c_, levels_.real);
+  }
+  calibrate_eta();
+}
+
+void OnlineLoop::restore(const TensorBlobs& checkpoint, const std::string& what) {
+  MFHRL_CHECK(state_.round == 0, "a checkpoint is restored before round 1");
+  restore_checkpoint(c_, checkpoint, state_, what);
 }
 
 void OnlineLoop::calibrate_eta() {
@@ -290,6 +317,7 @@ void OnlineLoop::adopt_eta(const std::vector<std::vector<double>>& losses,
 
 void OnlineLoop::remember(int level, Transitions batch) {
   Transitions& buf = state_.buffers[static_cast<std::size_t>(level)];
+  state_.rows_collected[static_cast<std::size_t>(level)] += static_cast<std::int64_t>(batch.size());
   buf.append(batch);
   keep_newest(buf, static_cast<std::size_t>(c_.online.buffer_capacity));
   auto& h = state_.history[static_cast<std::size_t>(level)];
@@ -316,9 +344,9 @@ std::vector<double> OnlineLoop::evaluate_deployed(int policy) {
 std::vector<double> OnlineLoop::evaluate_all() {
   const int E = c_.eval_episodes;
   std::vector<double> all(static_cast<std::size_t>(c_.offline.policies) * E, 0.0);
-  for (int l = policies_.block().begin; l < policies_.block().end; ++l) {
+  for (int l = state_.policies.block().begin; l < state_.policies.block().end; ++l) {
     const std::vector<double> r = sim::evaluate(
-        levels_.real, c_.seed, E, greedy_policy(policies_.agent(l)), c_.episode_steps, 0);
+        levels_.real, c_.seed, E, greedy_policy(state_.policies.agent(l)), c_.episode_steps, 0);
     std::copy(r.begin(), r.end(), all.begin() + static_cast<std::ptrdiff_t>(l) * E);
   }
   comm_.allreduce_sum(all);
@@ -335,12 +363,12 @@ std::vector<float> OnlineLoop::ratios(int k, const Transitions& rows) const {
 }
 
 const learn::Agent& OnlineLoop::shared_policy(int l) {
-  if (comm_.size() == 1) return policies_.agent(l);
+  if (comm_.size() == 1) return state_.policies.agent(l);
   const int owner = owner_of(l, c_.offline.policies, comm_.size());
   std::vector<std::uint8_t> bytes;
-  if (policies_.owns(l)) bytes = serialize(policies_.agent(l).actor_state());
+  if (state_.policies.owns(l)) bytes = serialize(state_.policies.agent(l).actor_state());
   comm_.broadcast(bytes, owner);
-  if (policies_.owns(l)) return policies_.agent(l);
+  if (state_.policies.owns(l)) return state_.policies.agent(l);
   scratch_.load_actor_state(deserialize_blobs(bytes));
   return scratch_;
 }

@@ -19,21 +19,39 @@
 
 namespace mfhrl::app {
 
-// Everything a round changes (and so what a checkpoint must hold).
+// The offline data's content digest (FNV-1a over every column), so a resume refuses a dataset
+// that changed under the same path.
+std::uint64_t offline_digest(const Transitions& data);
+
+// Everything a run holds between rounds, this rank's policies included: a checkpoint is this
+// state saved (capture_checkpoint) and a resume is it loaded (restore_checkpoint).
 struct RunState {
+  explicit RunState(PolicySet p) : policies(std::move(p)) {}
+
   std::int64_t round = 0;
   Budget budget;
   double eta = 1.0;                     // the posterior's learning rate (posterior.eta or auto)
   std::vector<double> posterior;        // (L) p_r
   std::vector<double> spent_per_level;  // (K)
   RegretAccumulator regret;
-  std::vector<Transitions> buffers;              // (K) FIFO replay buffer of each level
+  std::vector<Transitions> buffers;  // (K) FIFO replay buffer of each level
+  // (K) rows ever collected at each level: its buffer holds the newest min(this, capacity)
+  std::vector<std::int64_t> rows_collected;
   std::vector<std::deque<Transitions>> history;  // (K) last M batches of each level
   std::vector<sim::EnvGroup> groups;             // (K) this rank's env instances of each level
   std::vector<learn::Discriminator> discs;       // (K) used where the level has a dynamics gap
+  PolicySet policies;                            // this rank's block of the L policies
   std::vector<Rng> policy_rngs;                  // (owned block) online minibatch streams
   std::vector<Rng> disc_rngs;                    // (K) discriminator minibatch streams
+  // (K) the level costs selection and the budget use: declared, or measured when the run started
+  std::vector<double> level_cost;
+  std::uint64_t offline_digest = 0;  // of the offline data the run started with
 };
+
+// Round 0 around `policies` (fresh, trained or loaded): uniform posterior, empty buffers, this
+// rank's env instances, every stream at its start.
+RunState initial_run_state(const Config& c, const dist::Comm& comm, const Levels& levels,
+                           const Transitions& offline, PolicySet policies);
 
 // Thrown out of OnlineLoop::round() when its interrupt poll says to stop mid-round; the state is
 // then partly updated and only a checkpoint captured before the round may be written.
@@ -41,9 +59,9 @@ struct RoundInterrupted {};
 
 class OnlineLoop {
  public:
-  // Sets up round 0: uniform posterior, empty buffers, this rank's env instances.
+  // Starts from initial_run_state.
   OnlineLoop(const Config& c, const dist::Comm& comm, const Levels& levels,
-             const Transitions& offline, PolicySet& policies);
+             const Transitions& offline, PolicySet policies);
 
   bool done() const { return state_.budget.exhausted(); }
   // posterior.eta: auto: eta from the policies' statistic on online-sized batches of the offline
@@ -55,8 +73,12 @@ class OnlineLoop {
   const RunState& state() const { return state_; }
   // The level trust (igm.trust) of the last round, all 1 with igm.trust: none.
   const std::vector<double>& trust() const { return trust_; }
-  // For restoring a checkpoint before the first round() (see checkpoint.h).
-  RunState& mutable_state() { return state_; }
+  // The offline phase: the policies from `pretrained` (a `mfhrl pretrain` file) when not empty,
+  // else offline.steps CQL updates each; then calibrate_eta(). Collective.
+  void offline_phase(const std::string& pretrained);
+  // The whole state from a checkpoint's blobs (restore_checkpoint), before the first round().
+  // InputError naming `what` and the entry on anything missing or of the wrong shape.
+  void restore(const TensorBlobs& checkpoint, const std::string& what);
   // Called by every rank at the same points of a round's update phase (so it may be collective);
   // returning true makes round() throw RoundInterrupted.
   void set_interrupt_poll(std::function<bool()> poll) { poll_ = std::move(poll); }
@@ -103,7 +125,6 @@ class OnlineLoop {
   const dist::Comm& comm_;
   const Levels& levels_;
   const Transitions& offline_;
-  PolicySet& policies_;
   std::unique_ptr<Strategy> strategy_;
   ThresholdBudget threshold_budget_;
   ThresholdForm threshold_form_;

@@ -28,7 +28,7 @@ void OnlineLoop::hybrid_update() {
   const bool learned = !cql_only && c_.h2o.dynamics_ratio == DynamicsRatio::kLearned;
   // Updates in chunks with an interrupt poll before each chunk; every rank polls equally often.
   const int chunk = 8;
-  const Block& own = policies_.block();
+  const Block& own = state_.policies.block();
   for (int u0 = 0; u0 < c_.online.updates_per_round; u0 += chunk) {
     if (poll_ && poll_()) throw RoundInterrupted{};
     const int u1 = std::min(c_.online.updates_per_round, u0 + chunk);
@@ -46,15 +46,15 @@ void OnlineLoop::hybrid_update() {
       for (int l = own.begin; l < own.end; ++l) {
         Rng& rng = state_.policy_rngs[static_cast<std::size_t>(l - own.begin)];
         if (cql_only) {
-          policies_.agent(l).cql_update(policies_.sample_offline(l, batch, rng));
+          state_.policies.agent(l).cql_update(state_.policies.sample_offline(l, batch, rng));
           continue;
         }
-        const Transitions real = policies_.sample_offline(l, half, rng);
+        const Transitions real = state_.policies.sample_offline(l, half, rng);
         std::vector<int> level_of;
         const Transitions sim = sample_simulated(half, rng, &level_of);
         const learn::SimRowWeights w =
             learned ? sim_weights(sim, level_of, rng) : learn::SimRowWeights{};
-        policies_.agent(l).h2o_update(real, sim, w);
+        state_.policies.agent(l).h2o_update(real, sim, w);
       }
     }
   }

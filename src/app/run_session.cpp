@@ -95,34 +95,27 @@ class Session {
         comm_(comm),
         path_(std::move(path)),
         meta_(run_file_meta(c)),
-        digest_(offline_digest(data.data)),
-        levels_(levels),
         timed_(comm),
-        policies_(c, comm, data.data),
-        loop_(c, timed_, levels, data.data, policies_) {}
+        loop_(c, timed_, levels, data.data, PolicySet(c, comm, data.data)),
+        buffers_(path_, comm, c.num_levels(), c.online.buffer_capacity) {}
 
   // Offline phase (or pretrained policies), then the round-0 checkpoint: a resume never repeats
   // the offline phase.
   void start_fresh(const std::string& pretrained) {
-    if (!pretrained.empty()) {
-      policies_.load(pretrained, c_);
-      log::info("offline: loaded " + std::to_string(c_.offline.policies) + " policies from " +
-                pretrained);
-    } else {
-      policies_.pretrain(c_, levels_.real);
-    }
-    loop_.calibrate_eta();
+    buffers_.start_fresh();
+    loop_.offline_phase(pretrained);
     snap_ = capture();
     write_checkpoint_file(snap_);
   }
 
   // The state of `point`; trace rows recorded after its checkpoint are dropped.
   void start_resumed(const ResumePoint& point) {
-    if (point.header.offline_digest != digest_) {
+    if (point.header.offline_digest != loop_.state().offline_digest) {
       throw InputError("--resume '" + path_ + "': the offline dataset '" + c_.offline.dataset +
                        "' differs from the one the run started with");
     }
-    restore_checkpoint(c_, point.checkpoint, loop_.mutable_state(), policies_, path_);
+    loop_.restore(point.checkpoint, path_);
+    buffers_.start_resumed(loop_.state(), point.buffers_in_segments);
     rows_ = point.rows;
     snap_ = capture();
     on_disk_ = snap_.round;
@@ -185,8 +178,10 @@ class Session {
   }
 
  private:
-  Checkpoint capture() const {
-    return capture_checkpoint(c_, loop_.state(), policies_, levels_.cost, digest_);
+  // The state after the last completed round, and its new buffer rows kept for the next write.
+  Checkpoint capture() {
+    buffers_.note(loop_.state());
+    return capture_checkpoint(c_, loop_.state());
   }
 
   // Appends row to the run file as it is (flushed: it survives a crash of the process).
@@ -201,11 +196,13 @@ class Session {
     file_.reset();
   }
 
-  // The whole run file anew: the trace up to ck's round and ck (atomically, see RunFile::rewrite).
+  // The buffers' new rows as a segment, then the run file anew with the trace up to ck's round
+  // and ck (atomically, see RunFile::rewrite); the rename commits both.
   void write_checkpoint_file(const Checkpoint& ck) {
     close_file();
     static const std::int64_t kill_round = hook("MFHRL_KILL_IN_CHECKPOINT");
     const double t = now_seconds();
+    const std::size_t row_bytes = buffers_.write(ck.round);
     const std::vector<TraceRow> rows(rows_.begin(), rows_.begin() + ck.round);
     io::RunFile::rewrite(path_, comm_, meta_, rows, false, [&](io::H5File& f) {
       if (ck.round == kill_round && comm_.rank() == 0) {
@@ -215,10 +212,18 @@ class Session {
       }
       write_checkpoint(f, ck);
     });
+    buffers_.committed(ck.round);
     on_disk_ = ck.round;
     ++checkpoints_;
     checkpoint_seconds_ += now_seconds() - t;
-    log::debug("checkpoint of round " + std::to_string(ck.round) + " written to " + path_);
+    std::error_code ec;
+    const auto file_bytes = std::filesystem::file_size(path_, ec);
+    const double bytes =
+        static_cast<double>(row_bytes) + (ec ? 0.0 : static_cast<double>(file_bytes));
+    checkpoint_bytes_ += bytes;
+    log::debug("checkpoint of round " + std::to_string(ck.round) + " written to " + path_ + " (" +
+               std::to_string(static_cast<long long>(bytes)) + " bytes, of which " +
+               std::to_string(row_bytes) + " of new buffer rows)");
   }
 
   // After a stop signal: the checkpoint of the last completed round, and how to go on.
@@ -237,7 +242,8 @@ class Session {
   void finish(double online_seconds, std::size_t online_rounds) {
     close_file();
     io::RunFile::rewrite(path_, comm_, meta_, rows_, true,
-                         [&](io::H5File& f) { policies_.write_to(f); });
+                         [&](io::H5File& f) { loop_.state().policies.write_to(f); });
+    buffers_.remove_all();
     const TraceRow& last = rows_.back();
     const double per_round = 1.0 / static_cast<double>(std::max<std::size_t>(online_rounds, 1));
     char buf[512];
@@ -250,9 +256,10 @@ class Session {
     log::info(buf);
     std::snprintf(buf, sizeof buf,
                   "online phase: %.3f s per round, of which %.4f s in MPI collectives (%d ranks); "
-                  "%d checkpoints, %.3f s each",
+                  "%d checkpoints, %.3f s and %.2f MB each",
                   online_seconds * per_round, timed_.seconds() * per_round, comm_.size(),
-                  checkpoints_, checkpoints_ > 0 ? checkpoint_seconds_ / checkpoints_ : 0.0);
+                  checkpoints_, checkpoints_ > 0 ? checkpoint_seconds_ / checkpoints_ : 0.0,
+                  checkpoints_ > 0 ? checkpoint_bytes_ / checkpoints_ / 1e6 : 0.0);
     log::info(buf);
   }
 
@@ -261,17 +268,16 @@ class Session {
   const dist::Comm& comm_;
   const std::string path_;
   const io::RunFileMeta meta_;
-  const std::uint64_t digest_;
-  const Levels& levels_;
   const TimedComm timed_;  // the online loop's collectives, timed
-  PolicySet policies_;
   OnlineLoop loop_;
+  BufferLog buffers_;
   std::vector<TraceRow> rows_;       // the trace so far
   Checkpoint snap_;                  // the state after the last completed round
   std::int64_t on_disk_ = -1;        // the round of the checkpoint in the file
   std::optional<io::RunFile> file_;  // open only while rounds are appended in place
   int checkpoints_ = 0;
   double checkpoint_seconds_ = 0.0;
+  double checkpoint_bytes_ = 0.0;  // run file and segment bytes over the checkpoints written
 };
 
 // Line-by-line differences of two resolved configs (same key order), at most 4, for a refusal.
@@ -333,6 +339,8 @@ Config prepare_resume(const std::string& path, const ConfigOptions& opts, const 
   try {
     *rows = f.read_trace();
     *blobs = read_checkpoint(f.file());
+    point->buffers_in_segments = buffers_in_segments(*blobs);
+    if (point->buffers_in_segments) read_buffer_rows(path, c.num_levels(), *blobs, path);
   } catch (const InputError& e) {
     throw InputError(what + ": " + e.what());
   }

@@ -16,10 +16,11 @@ namespace mfhrl::app {
 
 // Where a resumed run continues: the trace up to its checkpoint and the checkpoint itself.
 struct ResumePoint {
-  std::vector<TraceRow> rows;    // rounds 1..checkpoint round
-  std::int64_t file_rounds = 0;  // rounds in the file (more when it crashed between checkpoints)
-  TensorBlobs checkpoint;
-  CheckpointHeader header;  // of `checkpoint`: round, level costs in use, offline digest
+  std::vector<TraceRow> rows;       // rounds 1..checkpoint round
+  std::int64_t file_rounds = 0;     // rounds in the file (more when it crashed between checkpoints)
+  TensorBlobs checkpoint;           // the buffers' rows included (read_buffer_rows)
+  bool buffers_in_segments = true;  // false: an older build's checkpoint, buffers inside it
+  CheckpointHeader header;          // of `checkpoint`: round, level costs in use, offline digest
 };
 
 // Checks run file `path` for --resume without writing to it: InputError naming the file when it

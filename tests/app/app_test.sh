@@ -220,6 +220,39 @@ PY
     grep -q "stopped by signal during round 4; the checkpoint of round 3" "$tmp/log"
     "$mfhrl" run --resume "$tmp/c.h5" checkpoint.every=1 > /dev/null  # every may change
     $py "$src/tests/app/compare_runs.py" "$tmp/every2.h5" "$tmp/c.h5"
+    # A checkpoint of a build before the buffer segments (its buffers inside /checkpoint, no row
+    # counts) still resumes to the uninterrupted run: made here by folding the segments back in.
+    MFHRL_SIGNAL_AFTER_ROUND=2 "$mfhrl" run "${tiny[@]}" --out "$tmp/old.h5" "${more[@]}" > /dev/null
+    $py - "$tmp/old.h5" <<'PY'
+import glob, shutil, sys, h5py, numpy as np
+run = sys.argv[1]
+cols = ["observations", "actions", "rewards", "next_observations", "terminals", "timeouts"]
+with h5py.File(run, "r+") as f:
+    ck = f["checkpoint"]
+    for k in (1, 2, 3):
+        lp = f"level_{k}"
+        total, size = int(ck[lp + "/rows_collected"][()]), int(ck[lp + "/buffer_rows"][()])
+        parts = {c: [] for c in cols}
+        firsts = []
+        for seg in sorted(glob.glob(run + ".buffers/round_*.h5")):
+            with h5py.File(seg, "r") as s:
+                if f"rows/{lp}" in s:
+                    firsts.append(int(s[f"rows/{lp}/first_row"][()]))
+                    for c in cols:
+                        parts[c].append(s[f"rows/{lp}/{c}"][:])
+        assert size == 0 or firsts[0] <= total - size, (lp, firsts, total, size)
+        for c in cols:
+            width = {"observations": 17, "actions": 6, "next_observations": 17}.get(c)
+            dtype = np.uint8 if c in ("terminals", "timeouts") else np.float32
+            empty = np.zeros((0, width) if width else (0,), dtype=dtype)
+            rows = np.concatenate(parts[c]) if parts[c] else empty
+            start = total - size - (firsts[0] if firsts else 0)
+            ck[lp + "/buffer/" + c] = rows[start:start + size]
+        del ck[lp + "/rows_collected"], ck[lp + "/buffer_rows"]
+shutil.rmtree(run + ".buffers")
+PY
+    "$mfhrl" run --resume "$tmp/old.h5" > /dev/null
+    $py "$src/tests/app/compare_runs.py" "$tmp/straight.h5" "$tmp/old.h5"
     ;;
   resume_ranks)
     # Resume equals uninterrupted on 2 ranks; a real SIGUSR1 sent to mpirun; P=1 -> P=2.
@@ -264,14 +297,17 @@ with h5py.File(sys.argv[1], "r") as f:
     assert f["checkpoint/round"][()] == 0, f["checkpoint/round"][()]      # round 2's never landed
     assert list(f["trace/round"][:]) == [1]
     assert f["checkpoint/posterior"].shape == (4,)
-    assert f["checkpoint/level_1/buffer/observations"].shape == (0, 17)
+    assert f["checkpoint/level_1/rows_collected"][()] == 0
     assert "policy_3" in f["checkpoint"] and "env_2" in f["checkpoint/level_3"]
 print("h5py: trace round 1, checkpoint of round 0")
 PY
+    # The killed checkpoint's buffer rows (rounds 1-2) had landed as a segment: never referred to.
+    [ -e "$tmp/a.h5.buffers/round_000000002.h5" ] || { echo "FAIL: no segment of round 2"; exit 1; }
     "$mfhrl" info "$tmp/a.h5" | grep -q "rounds 1, not finished; checkpoint after round 0"
     "$mfhrl" run --resume "$tmp/a.h5" > "$tmp/log"
     grep -q "resume: dropping rounds 1..1" "$tmp/log"
     [ ! -e "$tmp/a.h5.tmp" ] || { echo "FAIL: temp file left after the run finished"; exit 1; }
+    [ ! -e "$tmp/a.h5.buffers" ] || { echo "FAIL: buffer segments left after the run finished"; exit 1; }
     $py "$src/tests/app/compare_runs.py" "$tmp/straight.h5" "$tmp/a.h5"
     # with checkpoint.every=1 (the default) a kill leaves the previous checkpoint and its rows
     set +e
@@ -317,10 +353,15 @@ PY
     printf 'garbage!' | dd of="$tmp/damaged.h5" bs=1 seek=0 conv=notrunc status=none
     refused "$tmp/damaged.h5" "not a readable mfhrl run file" -- "$mfhrl" run --resume "$tmp/damaged.h5"
     cp "$tmp/run.h5" "$tmp/missing.h5"
-    $py -c 'import sys, h5py; del h5py.File(sys.argv[1], "r+")["checkpoint/level_2/buffer/rewards"]' "$tmp/missing.h5"
-    refused "$tmp/missing.h5" "checkpoint entry '/checkpoint/level_2/buffer/rewards' is missing" -- \
+    $py -c 'import sys, h5py; del h5py.File(sys.argv[1], "r+")["checkpoint/level_2/rows_collected"]' "$tmp/missing.h5"
+    refused "$tmp/missing.h5" "checkpoint entry '/checkpoint/level_2/rows_collected' is missing" -- \
       "$mfhrl" run --resume "$tmp/missing.h5"
+    # An unfinished run is the file and its buffer segments: a copy without them is refused.
+    cp "$tmp/run.h5" "$tmp/alone.h5"
+    refused "$tmp/alone.h5" "is not all in the segments of $tmp/alone.h5.buffers" -- \
+      "$mfhrl" run --resume "$tmp/alone.h5"
     cp "$tmp/run.h5" "$tmp/reshaped.h5"
+    cp -r "$tmp/run.h5.buffers" "$tmp/reshaped.h5.buffers"
     $py - "$tmp/reshaped.h5" <<'PY'
 import sys, h5py, numpy as np
 with h5py.File(sys.argv[1], "r+") as f:

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <csignal>
 #include <cstring>
+#include <filesystem>
 
 #include "fixture.h"
 #include "learn/toy.h"
@@ -82,12 +83,31 @@ void expect_same_state(const RunState& a, const RunState& b) {
     EXPECT_EQ(a.buffers[k].obs, b.buffers[k].obs);
     EXPECT_EQ(a.buffers[k].rew, b.buffers[k].rew);
     EXPECT_EQ(a.history[k].size(), b.history[k].size());
+    for (std::size_t m = 0; m < a.history[k].size() && m < b.history[k].size(); ++m) {
+      EXPECT_EQ(a.history[k][m].obs, b.history[k][m].obs);
+    }
   }
+  EXPECT_EQ(a.rows_collected, b.rows_collected);
+  EXPECT_TRUE(same_bits(a.level_cost, b.level_cost));
+  EXPECT_EQ(a.offline_digest, b.offline_digest);
+  ASSERT_EQ(a.policy_rngs.size(), b.policy_rngs.size());
+  for (std::size_t l = 0; l < a.policy_rngs.size(); ++l) {
+    EXPECT_EQ(a.policy_rngs[l].state(), b.policy_rngs[l].state());
+  }
+  ASSERT_EQ(a.disc_rngs.size(), b.disc_rngs.size());
+  for (std::size_t k = 0; k < a.disc_rngs.size(); ++k) {
+    EXPECT_EQ(a.disc_rngs[k].state(), b.disc_rngs[k].state());
+  }
+  EXPECT_EQ(a.policies.block().begin, b.policies.block().begin);
+  EXPECT_EQ(a.policies.block().end, b.policies.block().end);
 }
 
-TensorBlobs all_blobs(const Checkpoint& ck) {
+// Everything a resume reads: the checkpoint and the buffers' rows (which a run keeps in segments).
+TensorBlobs all_blobs(const Checkpoint& ck, const RunState& s) {
   TensorBlobs all = ck.shared;
   all.insert(all.end(), ck.owned.begin(), ck.owned.end());
+  const TensorBlobs rows = buffer_blobs(s);
+  all.insert(all.end(), rows.begin(), rows.end());
   return all;
 }
 
@@ -104,26 +124,24 @@ TEST(Checkpoint, RestoredLoopContinuesBitIdentically) {
   learn::init_threads();
   Fixture f;
   f.c.posterior.eta_auto = true;  // the calibrated eta is part of the state
-  PolicySet pa(f.c, f.comm, f.data);
-  OnlineLoop a(f.c, f.comm, f.levels, f.data, pa);
+  OnlineLoop a(f.c, f.comm, f.levels, f.data, PolicySet(f.c, f.comm, f.data));
   a.calibrate_eta();
   EXPECT_NE(a.state().eta, f.c.posterior.eta);
   a.round();
   a.round();
-  const Checkpoint ck = capture_checkpoint(f.c, a.state(), pa, f.levels.cost, 11);
+  const Checkpoint ck = capture_checkpoint(f.c, a.state());
   EXPECT_EQ(ck.round, 2);
   EXPECT_GT(ck.bytes(), 0u);
+  const TensorBlobs saved = all_blobs(ck, a.state());
 
-  PolicySet pb(f.c, f.comm, f.data);
-  OnlineLoop b(f.c, f.comm, f.levels, f.data, pb);
-  restore_checkpoint(f.c, all_blobs(ck), b.mutable_state(), pb, "ck.h5");
+  OnlineLoop b(f.c, f.comm, f.levels, f.data, PolicySet(f.c, f.comm, f.data));
+  b.restore(saved, "ck.h5");
   EXPECT_EQ(b.state().eta, a.state().eta);
   EXPECT_EQ(a.state().regret.rounds, 2);
   expect_same_state(a.state(), b.state());
   // The restored state captures to the same bytes...
-  const Checkpoint again = capture_checkpoint(f.c, b.state(), pb, f.levels.cost, 11);
-  EXPECT_TRUE(same_blobs(ck.shared, again.shared));
-  EXPECT_TRUE(same_blobs(ck.owned, again.owned));
+  const Checkpoint again = capture_checkpoint(f.c, b.state());
+  EXPECT_TRUE(same_blobs(saved, all_blobs(again, b.state())));
   // ... and the next rounds are the same to the bit.
   // tiny_config's budget (200 at 60 rows a round, costs 0.1-1) lasts at least 4 rounds.
   int compared = 0;
@@ -134,8 +152,8 @@ TEST(Checkpoint, RestoredLoopContinuesBitIdentically) {
   }
   EXPECT_EQ(compared, 2);
   expect_same_state(a.state(), b.state());
-  EXPECT_TRUE(same_blobs(all_blobs(capture_checkpoint(f.c, a.state(), pa, f.levels.cost, 11)),
-                         all_blobs(capture_checkpoint(f.c, b.state(), pb, f.levels.cost, 11))));
+  EXPECT_TRUE(same_blobs(all_blobs(capture_checkpoint(f.c, a.state()), a.state()),
+                         all_blobs(capture_checkpoint(f.c, b.state()), b.state())));
 }
 
 TEST(Checkpoint, ReturnStatisticSetsEtaOnTheFirstBatchAndResumes) {
@@ -143,11 +161,10 @@ TEST(Checkpoint, ReturnStatisticSetsEtaOnTheFirstBatchAndResumes) {
   Fixture f;
   f.c.posterior.loss = PosteriorLoss::kReturn;  // 3 policies on 3 instances, 20 rows each per batch
   f.c.posterior.eta_auto = true;
-  PolicySet pa(f.c, f.comm, f.data);
-  OnlineLoop a(f.c, f.comm, f.levels, f.data, pa);
+  OnlineLoop a(f.c, f.comm, f.levels, f.data, PolicySet(f.c, f.comm, f.data));
   a.calibrate_eta();
   EXPECT_EQ(a.state().eta, 0.0);  // pending until a batch carries the policies' returns
-  const Checkpoint at0 = capture_checkpoint(f.c, a.state(), pa, f.levels.cost, 11);
+  const TensorBlobs at0 = all_blobs(capture_checkpoint(f.c, a.state()), a.state());
   const TraceRow r1 = a.round();
   EXPECT_EQ(r1.rollout_policy, -1);
   EXPECT_GT(a.state().eta, 0.0);
@@ -156,9 +173,8 @@ TEST(Checkpoint, ReturnStatisticSetsEtaOnTheFirstBatchAndResumes) {
   ASSERT_EQ(batch.size(), 60u);
   EXPECT_EQ(r1.policy_losses, segment_return_losses(batch.rew, {20, 20, 20}));
   // A resume from the round-0 checkpoint (eta still pending) repeats round 1 to the bit.
-  PolicySet pb(f.c, f.comm, f.data);
-  OnlineLoop b(f.c, f.comm, f.levels, f.data, pb);
-  restore_checkpoint(f.c, all_blobs(at0), b.mutable_state(), pb, "ck.h5");
+  OnlineLoop b(f.c, f.comm, f.levels, f.data, PolicySet(f.c, f.comm, f.data));
+  b.restore(at0, "ck.h5");
   expect_same_row(r1, b.round());
   EXPECT_TRUE(same_bits(a.state().eta, b.state().eta));
 }
@@ -168,15 +184,13 @@ TEST(Checkpoint, LevelTrustIsLiveBoundedAndResumes) {
   Fixture f;
   f.c.igm.trust = LevelTrust::kAgreement;
   f.c.strategy = "uniform";  // round robin, so every level has history from round 4 on
-  PolicySet pa(f.c, f.comm, f.data);
-  OnlineLoop a(f.c, f.comm, f.levels, f.data, pa);
+  OnlineLoop a(f.c, f.comm, f.levels, f.data, PolicySet(f.c, f.comm, f.data));
   a.calibrate_eta();
   a.round();
   a.round();
-  const Checkpoint ck = capture_checkpoint(f.c, a.state(), pa, f.levels.cost, 11);
-  PolicySet pb(f.c, f.comm, f.data);
-  OnlineLoop b(f.c, f.comm, f.levels, f.data, pb);
-  restore_checkpoint(f.c, all_blobs(ck), b.mutable_state(), pb, "ck.h5");
+  const TensorBlobs ck = all_blobs(capture_checkpoint(f.c, a.state()), a.state());
+  OnlineLoop b(f.c, f.comm, f.levels, f.data, PolicySet(f.c, f.comm, f.data));
+  b.restore(ck, "ck.h5");
   for (int r = 3; r <= 5; ++r) {
     ASSERT_FALSE(a.done());
     const TraceRow row = a.round();
@@ -199,8 +213,7 @@ TEST(Checkpoint, DeployedReturnIsTheMapRowInAllPolicyRounds) {
   learn::init_threads();
   Fixture f;
   f.c.eval_all_every = 2;
-  PolicySet p(f.c, f.comm, f.data);
-  OnlineLoop loop(f.c, f.comm, f.levels, f.data, p);
+  OnlineLoop loop(f.c, f.comm, f.levels, f.data, PolicySet(f.c, f.comm, f.data));
   for (int r = 1; r <= 2; ++r) {
     const TraceRow row = loop.round();
     if (r == 1) {
@@ -215,13 +228,13 @@ TEST(Checkpoint, DeployedReturnIsTheMapRowInAllPolicyRounds) {
 
 TEST(Checkpoint, HeaderAndBadEntriesAreNamed) {
   Fixture f;
-  PolicySet p(f.c, f.comm, f.data);
-  OnlineLoop loop(f.c, f.comm, f.levels, f.data, p);
-  const TensorBlobs good = all_blobs(capture_checkpoint(f.c, loop.state(), p, {0.1, 0.3, 1.0}, 99));
+  OnlineLoop loop(f.c, f.comm, f.levels, f.data, PolicySet(f.c, f.comm, f.data));
+  const TensorBlobs good = all_blobs(capture_checkpoint(f.c, loop.state()), loop.state());
   const CheckpointHeader h = checkpoint_header(good, 3, 3, "ck.h5");
   EXPECT_EQ(h.round, 0);
-  EXPECT_EQ(h.level_cost, (std::vector<double>{0.1, 0.3, 1.0}));
-  EXPECT_EQ(h.offline_digest, 99u);
+  EXPECT_EQ(h.level_cost, f.levels.cost);  // the state's own costs and digest
+  EXPECT_EQ(f.levels.cost, (std::vector<double>{0.1, 0.3, 1.0}));
+  EXPECT_EQ(h.offline_digest, offline_digest(f.data));
   testing::expect_throw_with<InputError>([&] { checkpoint_header(good, 3, 5, "ck.h5"); },
                                          {"ck.h5", "'/checkpoint/posterior'", "expected f64 (5)"});
 
@@ -230,11 +243,9 @@ TEST(Checkpoint, HeaderAndBadEntriesAreNamed) {
     TensorBlobs bad = good;
     bad.erase(
         std::find_if(bad.begin(), bad.end(), [&](const TensorBlob& b) { return b.name == name; }));
-    PolicySet q(f.c, f.comm, f.data);
-    OnlineLoop other(f.c, f.comm, f.levels, f.data, q);
-    testing::expect_throw_with<InputError>(
-        [&] { restore_checkpoint(f.c, bad, other.mutable_state(), q, "ck.h5"); },
-        {"ck.h5", "checkpoint entry '/checkpoint/"});
+    OnlineLoop other(f.c, f.comm, f.levels, f.data, PolicySet(f.c, f.comm, f.data));
+    testing::expect_throw_with<InputError>([&] { other.restore(bad, "ck.h5"); },
+                                           {"ck.h5", "checkpoint entry '/checkpoint/"});
   }
   TensorBlobs wrong = good;
   for (auto& b : wrong) {
@@ -245,9 +256,82 @@ TEST(Checkpoint, HeaderAndBadEntriesAreNamed) {
                      reinterpret_cast<const std::uint8_t*>(&rows) + sizeof rows);
     }
   }
-  testing::expect_throw_with<InputError>(
-      [&] { restore_checkpoint(f.c, wrong, loop.mutable_state(), p, "ck.h5"); },
-      {"'/checkpoint/level_1/history_rows' does not fit"});
+  testing::expect_throw_with<InputError>([&] { loop.restore(wrong, "ck.h5"); },
+                                         {"'/checkpoint/level_1/history_rows' does not fit"});
+}
+
+// The buffers' rows of blobs (level_k/buffer/...), for comparing what the segments give back.
+TensorBlobs buffer_part(const TensorBlobs& blobs) {
+  TensorBlobs out;
+  for (const auto& b : blobs) {
+    if (b.name.find("/buffer/") != std::string::npos) out.push_back(b);
+  }
+  return out;
+}
+
+int files_in(const std::string& dir) {
+  int n = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) n += e.is_regular_file() ? 1 : 0;
+  return n;
+}
+
+TEST(BufferLog, SegmentsHoldEveryBufferRowOnceAndAreDroppedWhenEvicted) {
+  learn::init_threads();
+  Fixture f;
+  f.c.strategy = "fixed:1";          // every batch (60 rows) at level 1
+  f.c.online.buffer_capacity = 120;  // 2 batches: round 3 evicts round 1's rows
+  f.c.online.updates_per_round = 1;
+  const std::string path = ::testing::TempDir() + "mfhrl_bufferlog_run.h5";
+  const std::string dir = buffers_dir(path);
+  BufferLog log(path, f.comm, 3, f.c.online.buffer_capacity);
+  std::filesystem::create_directories(dir);
+  std::FILE* stale = std::fopen((dir + "/round_000000001.h5").c_str(), "w");  // an earlier run's
+  std::fclose(stale);
+  log.start_fresh();
+  EXPECT_FALSE(std::filesystem::exists(dir));
+  OnlineLoop loop(f.c, f.comm, f.levels, f.data, PolicySet(f.c, f.comm, f.data));
+  // One row is 2 * 17 + 6 + 1 floats and 2 flags, 166 bytes; a segment adds first_row (8).
+  const std::size_t row_bytes = (2 * kObsDim + kActDim + 1) * 4 + 2;
+  for (int r = 1; r <= 4; ++r) {
+    loop.round();
+    log.note(loop.state());
+    EXPECT_EQ(log.write(r), 60 * row_bytes + 8) << "round " << r;  // the new rows alone
+    log.committed(r);
+    TensorBlobs blobs = capture_checkpoint(f.c, loop.state()).shared;
+    read_buffer_rows(path, 3, blobs, "ck");
+    EXPECT_TRUE(same_blobs(buffer_part(blobs), buffer_blobs(loop.state()))) << "round " << r;
+    // Only the segments whose rows are still in the buffer remain: 1, 2, then always 2.
+    EXPECT_EQ(files_in(dir), std::min(r, 2)) << "round " << r;
+  }
+  EXPECT_EQ(loop.state().rows_collected, (std::vector<std::int64_t>{240, 0, 0}));
+  // Two rounds between writes (checkpoint.every = 2): one segment with both rounds' rows.
+  for (int r = 5; r <= 6; ++r) {
+    loop.round();
+    log.note(loop.state());
+  }
+  EXPECT_EQ(log.write(6), 120 * row_bytes + 8);
+  log.committed(6);
+  TensorBlobs blobs = capture_checkpoint(f.c, loop.state()).shared;
+  read_buffer_rows(path, 3, blobs, "ck");
+  EXPECT_TRUE(same_blobs(buffer_part(blobs), buffer_blobs(loop.state())));
+  EXPECT_EQ(files_in(dir), 1);
+  // A segment of a later checkpoint that never landed is not read...
+  loop.round();
+  log.note(loop.state());
+  log.write(7);
+  TensorBlobs at6 = capture_checkpoint(f.c, loop.state()).shared;
+  for (auto& b : at6) {
+    const std::int64_t v = b.name == "round" ? 6 : b.name == "level_1/rows_collected" ? 360 : -1;
+    if (v >= 0) std::memcpy(b.bytes.data(), &v, sizeof v);
+  }
+  TensorBlobs read6 = at6;
+  read_buffer_rows(path, 3, read6, "ck");
+  EXPECT_TRUE(same_blobs(buffer_part(read6), buffer_part(blobs)));
+  // ... and rows missing from the directory are named.
+  log.remove_all();
+  EXPECT_FALSE(std::filesystem::exists(dir));
+  testing::expect_throw_with<InputError>([&] { read_buffer_rows(path, 3, at6, "ck.h5"); },
+                                         {"ck.h5", "level 1 (rows 240..359)", "is not all", dir});
 }
 
 TEST(Checkpoint, OfflineDigestSeesEveryColumn) {
