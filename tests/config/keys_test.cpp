@@ -1,11 +1,11 @@
-// The config key table: its defaults are the struct's and the shipped config's, the text it
-// generates for configs/halfcheetah.yaml reads back to them, and its bounds are what validation
-// checks.
+// The config key table: its defaults are the struct's and the shipped config's, the shipped
+// configs/halfcheetah.yaml is the text it generates, and its bounds are what validation checks.
 #include "keys.h"
 
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <fstream>
 #include <set>
 #include <sstream>
 
@@ -52,6 +52,13 @@ void expect_same_level(const LevelConfig& a, const LevelConfig& b) {
   }
 }
 
+std::string read(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
 TEST(ConfigKeys, NamesUniqueSectionsContiguousEveryKeyCommented) {
   std::set<std::string> names, closed;
   std::string section;
@@ -94,6 +101,29 @@ TEST(ConfigKeys, GeneratedTemplateParsesToTheTableDefaults) {
   expect_same_level(c.real, default_levels().back().level);
   // And so do the built-in defaults (the embedded configs/halfcheetah.yaml).
   expect_table_defaults(load_config({}));
+}
+
+// "" when equal, else the first line that differs.
+std::string first_difference(const std::string& have, const std::string& want) {
+  std::istringstream a(have), b(want);
+  std::string la, lb;
+  for (int line = 1;; ++line) {
+    const bool more_a = static_cast<bool>(std::getline(a, la));
+    const bool more_b = static_cast<bool>(std::getline(b, lb));
+    if (!more_a && !more_b) return have == want ? "" : "the last newline";
+    if (!more_a || !more_b || la != lb) {
+      return "line " + std::to_string(line) + ": '" + (more_a ? la : "<end>") + "', generated: '" +
+             (more_b ? lb : "<end>") + "'";
+    }
+  }
+}
+
+TEST(ConfigKeys, ShippedConfigIsTheGeneratedTemplate) {
+  const std::string path = std::string(MFHRL_SOURCE_DIR) + "/configs/halfcheetah.yaml";
+  EXPECT_EQ(first_difference(read(path), config_template()), "")
+      << path << " is not what the key table generates: run scripts/gen-config.sh";
+  EXPECT_EQ(first_difference(embedded_config("halfcheetah"), config_template()), "")
+      << "the embedded configs/halfcheetah.yaml (rebuild mfhrl_config)";
 }
 
 TEST(ConfigKeys, TemplateNumbersReadBack) {
