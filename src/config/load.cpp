@@ -7,7 +7,10 @@
 #include <fstream>
 #include <iomanip>
 #include <sstream>
+#include <type_traits>
+#include <variant>
 
+#include "keys.h"
 #include "mfhrl/core/bootstrap.h"
 #include "mfhrl/core/error.h"
 #include "mfhrl/core/selection.h"
@@ -157,26 +160,49 @@ Config parse_config_text(const std::string& text, const std::string& source_name
 
 namespace {
 
-YAML::Node level_node(const LevelConfig& l) {
-  YAML::Node n;
-  n["name"] = l.name;
-  n["gravity_scale"] = l.gravity_scale;
-  n["friction_scale"] = l.friction_scale;
-  n["mass_scale"] = l.mass_scale;
-  n["damping_scale"] = l.damping_scale;
-  n["action_noise_std"] = l.action_noise_std;
-  n["timestep"] = l.timestep;
-  n["substeps"] = l.substeps;
-  n["solver_iterations"] = l.solver_iterations;
-  n["integrator"] = l.integrator;
-  n["cost"] = l.cost;
-  return n;
+// One key's value at `slot`, typed as to_yaml has always written it: config_hash is FNV over the
+// text, and run files store both, so the text must not change.
+template <typename T>
+void put(YAML::Node slot, const detail::Key<T>& k, const T& c) {
+  using detail::AutoOr;
+  using detail::Type;
+  const detail::Value v = k.get(c);
+  switch (k.type) {
+    case Type::kIntList: {
+      YAML::Node n(YAML::NodeType::Sequence);
+      for (int x : std::get<std::vector<int>>(v)) n.push_back(x);
+      n.SetStyle(YAML::EmitterStyle::Flow);
+      slot = n;
+      return;
+    }
+    case Type::kIntOrAuto:
+    case Type::kNumOrAuto: {
+      const auto& a = std::get<AutoOr>(v);
+      if (a.is_auto) {
+        slot = "auto";
+      } else if (k.type == Type::kIntOrAuto) {
+        slot = static_cast<long long>(a.value);
+      } else {
+        slot = a.value;
+      }
+      return;
+    }
+    default:
+      std::visit(
+          [&](const auto& x) {
+            using X = std::decay_t<decltype(x)>;
+            if constexpr (std::is_same_v<X, long long> || std::is_same_v<X, double> ||
+                          std::is_same_v<X, bool> || std::is_same_v<X, std::string>) {
+              slot = x;
+            }
+          },
+          v);
+  }
 }
 
-YAML::Node flow(const std::vector<int>& v) {
-  YAML::Node n(YAML::NodeType::Sequence);
-  for (int x : v) n.push_back(x);
-  n.SetStyle(YAML::EmitterStyle::Flow);
+YAML::Node level_node(const LevelConfig& l) {
+  YAML::Node n;
+  for (const auto& k : detail::level_keys()) put(n[k.name], k, l);
   return n;
 }
 
@@ -184,79 +210,18 @@ YAML::Node flow(const std::vector<int>& v) {
 
 std::string to_yaml(const Config& c) {
   YAML::Node n;
-  n["seed"] = c.seed;
-  if (c.threads == 0) {
-    n["threads"] = "auto";
-  } else {
-    n["threads"] = c.threads;
+  for (const auto& k : detail::config_keys()) {
+    const std::string section = k.section();
+    if (k.type == detail::Type::kLevels) {
+      for (const auto& l : c.levels) n[section][k.leaf()].push_back(level_node(l));
+    } else if (k.type == detail::Type::kLevel) {
+      if (c.real_is_separate) n[k.name] = level_node(c.real);
+    } else if (section.empty()) {
+      put(n[k.name], k, c);
+    } else {
+      put(n[section][k.leaf()], k, c);
+    }
   }
-  n["strategy"] = c.strategy;
-  n["fidelity"]["cost"] = enum_name(c.cost_mode);
-  for (const auto& l : c.levels) n["fidelity"]["levels"].push_back(level_node(l));
-  if (c.real_is_separate) n["real"] = level_node(c.real);
-  n["env"]["episode_steps"] = c.episode_steps;
-  n["budget"]["total"] = c.budget_total;
-  n["offline"]["policies"] = c.offline.policies;
-  n["offline"]["steps"] = c.offline.steps;
-  n["offline"]["bootstrap"] = c.offline.bootstrap;
-  n["offline"]["dataset"] = c.offline.dataset;
-  n["offline"]["obs_normalization"] = enum_name(c.offline.obs_normalization);
-  n["offline"]["eval_every"] = c.offline.eval_every;
-  n["online"]["batch_transitions"] = c.online.batch_transitions;
-  n["online"]["updates_per_round"] = c.online.updates_per_round;
-  n["online"]["envs"] = c.online.envs;
-  n["online"]["rollout"] = enum_name(c.online.rollout);
-  n["online"]["buffer_capacity"] = c.online.buffer_capacity;
-  n["online"]["update"] = enum_name(c.online.update);
-  n["network"]["hidden"] = flow(c.network.hidden);
-  n["network"]["actor_lr"] = c.network.actor_lr;
-  n["network"]["critic_lr"] = c.network.critic_lr;
-  n["network"]["alpha_lr"] = c.network.alpha_lr;
-  n["network"]["init_alpha"] = c.network.init_alpha;
-  n["network"]["batch_size"] = c.network.batch_size;
-  n["network"]["gamma"] = c.network.gamma;
-  n["network"]["tau"] = c.network.tau;
-  n["network"]["init"] = enum_name(c.network.init);
-  n["network"]["inference"] = enum_name(c.network.inference);
-  n["cql"]["actions"] = c.cql.actions;
-  n["cql"]["weight"] = c.cql.weight;
-  n["cql"]["backup_entropy"] = c.cql.backup_entropy;
-  n["h2o"]["penalty"] = c.h2o.penalty;
-  n["h2o"]["conservative"] = enum_name(c.h2o.conservative);
-  n["h2o"]["gap_samples"] = c.h2o.gap_samples;
-  n["h2o"]["dynamics_ratio"] = enum_name(c.h2o.dynamics_ratio);
-  n["h2o"]["backup_entropy"] = c.h2o.backup_entropy;
-  n["h2o"]["input_noise"] = c.h2o.input_noise;
-  n["h2o"]["disc_hidden"] = flow(c.h2o.disc_hidden);
-  n["h2o"]["disc_lr"] = c.h2o.disc_lr;
-  n["h2o"]["disc_steps_per_update"] = c.h2o.disc_steps_per_update;
-  n["h2o"]["ratio_min"] = c.h2o.ratio_min;
-  n["h2o"]["ratio_max"] = c.h2o.ratio_max;
-  n["igm"]["history"] = c.igm.history;
-  n["igm"]["threshold_scale"] = c.igm.threshold_scale;
-  n["igm"]["threshold_budget"] = c.igm.threshold_budget;
-  n["igm"]["threshold"] = c.igm.threshold;
-  n["igm"]["trust"] = enum_name(c.igm.trust);
-  if (c.posterior.eta_auto) {
-    n["posterior"]["eta"] = "auto";
-  } else {
-    n["posterior"]["eta"] = c.posterior.eta;
-  }
-  n["posterior"]["step"] = c.posterior.step;
-  n["posterior"]["loss"] = enum_name(c.posterior.loss);
-  n["posterior"]["calibrate"] = enum_name(c.posterior.calibrate);
-  n["posterior"]["return_actions"] = enum_name(c.posterior.return_actions);
-  n["eval"]["episodes"] = c.eval_episodes;
-  n["eval"]["all_every"] = c.eval_all_every;
-  n["regret"]["reference_return"] = c.reference_return;
-  n["checkpoint"]["every"] = c.checkpoint_every;
-  n["collect"]["steps"] = c.collect_steps;
-  n["collect"]["policy"] = c.collect_policy;
-  n["collect"]["sac_steps"] = c.collect_sac_steps;
-  n["collect"]["medium_return"] = c.collect_medium_return;
-  n["collect"]["eval_every"] = c.collect_eval_every;
-  n["collect"]["eval_episodes"] = c.collect_eval_episodes;
-  n["reference"]["sac_steps"] = c.reference_sac_steps;
   YAML::Emitter out;
   out.SetDoublePrecision(17);
   out << n;

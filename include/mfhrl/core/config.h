@@ -1,5 +1,8 @@
 // The typed run configuration: plain data with the defaults of DESIGN.md, constant after
 // validation (config/load.h fills and validates it from YAML plus key=value overrides).
+// The defaults below are those of the config key table (src/config/keys.cpp), which also writes
+// configs/halfcheetah.yaml; a config test checks that a default Config holds the table's value
+// of every key (the default levels are the table's only: `levels` starts empty here).
 #pragma once
 
 #include <array>
@@ -210,7 +213,7 @@ struct Config {
   bool real_is_separate = false;             // true when `real:` names its own variant
   LevelConfig real;                          // the real system (a copy of level K unless separate)
   int episode_steps = 1000;                  // env.episode_steps: time limit of an episode
-  double budget_total = 0.0;                 // Gamma
+  double budget_total = 10000.0;             // Gamma (budget.total)
   OfflineConfig offline;
   OnlineConfig online;
   NetworkConfig network;
