@@ -593,7 +593,7 @@ void BufferLog::note(const RunState& s) {
   }
 }
 
-std::size_t BufferLog::write(std::int64_t round) {
+std::size_t BufferLog::write(std::int64_t round, const std::function<void()>& in_temp) {
   std::size_t bytes = 0;
   TensorBlobs blobs;
   for (int k = 0; k < K_; ++k) {
@@ -613,8 +613,13 @@ std::size_t BufferLog::write(std::int64_t round) {
       fs::create_directories(dir_, ec);
       if (ec) throw InputError(dir_ + ": cannot create the directory (" + ec.message() + ")");
       const dist::SerialComm serial;
-      io::write_file_atomically(segment_path(round), serial,
-                                [&](io::H5File& f) { f.write_blobs(kSegmentGroup, blobs); });
+      io::write_file_atomically(segment_path(round), serial, [&](io::H5File& f) {
+        f.write_blobs(kSegmentGroup, blobs);
+        if (in_temp) {
+          f.flush();
+          in_temp();
+        }
+      });
       // The new name must be on disk before the run file that refers to it.
       const int fd = ::open(dir_.c_str(), O_RDONLY);
       if (fd >= 0) {

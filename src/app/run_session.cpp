@@ -80,7 +80,8 @@ std::string format_all_returns(const TraceRow& row) {
 // Test hooks (environment variables, read once): MFHRL_FAULT_RANK=r fails rank r in round 1;
 // MFHRL_SIGNAL_AFTER_ROUND=r makes rank 0 raise SIGTERM once round r is recorded;
 // MFHRL_SIGNAL_TWICE_IN_ROUND=r makes rank 0 raise SIGUSR1 twice in round r's update phase;
-// MFHRL_KILL_IN_CHECKPOINT=r kills rank 0 (SIGKILL) half-way through writing round r's checkpoint.
+// MFHRL_KILL_IN_CHECKPOINT=r kills rank 0 (SIGKILL) half-way through writing round r's checkpoint;
+// MFHRL_KILL_IN_SEGMENT=r kills it with round r's buffer rows in the segment's temp file.
 std::int64_t hook(const char* name) {
   const char* v = std::getenv(name);
   return v == nullptr ? -1 : std::atoll(v);
@@ -202,7 +203,10 @@ class Session {
     close_file();
     static const std::int64_t kill_round = hook("MFHRL_KILL_IN_CHECKPOINT");
     const double t = now_seconds();
-    const std::size_t row_bytes = buffers_.write(ck.round);
+    static const std::int64_t kill_segment = hook("MFHRL_KILL_IN_SEGMENT");
+    const std::size_t row_bytes = buffers_.write(ck.round, [&] {
+      if (ck.round == kill_segment) std::raise(SIGKILL);
+    });
     const std::vector<TraceRow> rows(rows_.begin(), rows_.begin() + ck.round);
     io::RunFile::rewrite(path_, comm_, meta_, rows, false, [&](io::H5File& f) {
       if (ck.round == kill_round && comm_.rank() == 0) {

@@ -318,6 +318,19 @@ PY
     "$mfhrl" info "$tmp/b.h5" | grep -q "rounds 2, not finished; checkpoint after round 2"
     "$mfhrl" run --resume "$tmp/b.h5" > /dev/null
     $py "$src/tests/app/compare_runs.py" "$tmp/straight.h5" "$tmp/b.h5"
+    # kill -9 with round 2's buffer rows half in the segment's temp file: the segment never
+    # landed, the run file still holds round 1's checkpoint, and the resume removes the temp file.
+    set +e
+    MFHRL_KILL_IN_SEGMENT=2 "$mfhrl" run "${tiny[@]}" --out "$tmp/s.h5" > /dev/null 2>&1
+    rc=$?
+    set -e
+    [ "$rc" -eq 137 ] || { echo "FAIL: expected death by SIGKILL (137), got $rc"; exit 1; }
+    [ -e "$tmp/s.h5.buffers/round_000000002.h5.tmp" ] || { echo "FAIL: no segment temp file"; exit 1; }
+    [ ! -e "$tmp/s.h5.buffers/round_000000002.h5" ] || { echo "FAIL: the segment landed"; exit 1; }
+    "$mfhrl" info "$tmp/s.h5" | grep -q "rounds 1, not finished; checkpoint after round 1"
+    "$mfhrl" run --resume "$tmp/s.h5" > /dev/null
+    [ ! -e "$tmp/s.h5.buffers" ] || { echo "FAIL: buffer segments left after the run finished"; exit 1; }
+    $py "$src/tests/app/compare_runs.py" "$tmp/straight.h5" "$tmp/s.h5"
     ;;
   resume_refusals)
     # Each refusal exits 2 with a message naming the problem and leaves the file byte for byte.
