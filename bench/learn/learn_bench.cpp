@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <ctime>
+#include <string>
 #include <vector>
 
 #include "mfhrl/core/rng.h"
@@ -42,12 +43,18 @@ AgentSpec bench_spec(int hidden, int batch) {
   return s;
 }
 
-// Args: hidden width, batch.
+// Args: hidden width, batch, and optionally the critics' layer count at that width (CORL's CQL:
+// 256, 256, 3 is an actor of 2x256 with critics of 3x256 and batch 256).
 template <UpdateKind kKind>
 void BM_Update(benchmark::State& state) {
   init_threads();
   const int hidden = static_cast<int>(state.range(0)), batch = static_cast<int>(state.range(1));
-  const AgentSpec spec = bench_spec(hidden, batch);
+  AgentSpec spec = bench_spec(hidden, batch);
+  if (state.range(2) > 0) {
+    spec.critic_hidden.assign(static_cast<std::size_t>(state.range(2)), hidden);
+    state.SetLabel("CORL: critics " + std::to_string(state.range(2)) + "x" +
+                   std::to_string(hidden));
+  }
   Agent agent(spec, 0, 0);
   Rng rng(0, Stream::kTest, 0);
   std::vector<Transitions> real, sim;
@@ -141,16 +148,17 @@ void BM_DiscriminatorStep(benchmark::State& state) {
 }
 
 BENCHMARK_TEMPLATE(BM_Update, UpdateKind::kSac)
-    ->Args({64, 64})
-    ->Args({256, 256})
+    ->Args({64, 64, 0})
+    ->Args({256, 256, 0})
     ->Unit(benchmark::kMillisecond);
 BENCHMARK_TEMPLATE(BM_Update, UpdateKind::kCql)
-    ->Args({64, 64})
-    ->Args({256, 256})
+    ->Args({64, 64, 0})
+    ->Args({256, 256, 0})
+    ->Args({256, 256, 3})
     ->Unit(benchmark::kMillisecond);
 BENCHMARK_TEMPLATE(BM_Update, UpdateKind::kH2o)
-    ->Args({64, 64})
-    ->Args({256, 256})
+    ->Args({64, 64, 0})
+    ->Args({256, 256, 0})
     ->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Act)->Args({64, 1})->Args({64, 16})->Args({256, 1})->Args({256, 16})->Unit(
     benchmark::kMicrosecond);

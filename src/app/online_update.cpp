@@ -1,8 +1,10 @@
 // Step 5 of a round: H2O updates of every owned policy on half offline, half simulated minibatches,
 // with each level's discriminators trained alongside (DESIGN §4).
 #include <algorithm>
+#include <cstring>
 
 #include "mfhrl/core/error.h"
+#include "mfhrl/core/serialize.h"
 #include "online.h"
 
 namespace mfhrl::app {
@@ -19,29 +21,70 @@ Transitions uniform_rows(const Transitions& from, std::size_t batch, Rng& rng) {
 // Update index u of the round: h2o.disc_steps_per_update steps of every level's discriminators
 // (as the H2O code trains them before each gradient step), then one H2O step of every owned
 // policy with w and the dynamics gap from the discriminators as they now are. Discriminators are
-// replicated on every rank and trained from level-keyed streams, so every rank holds the same ones.
+// trained from level-keyed streams. On one rank they are trained in place. On several, the j-th
+// level with a gap is trained by rank j mod P, a chunk of update indices at a time; its
+// parameters after each index are broadcast so every rank weighs its rows with the same
+// classifiers, and its whole state at the end of the round, so every rank holds the same ones.
 void OnlineLoop::hybrid_update() {
   const int K = c_.num_levels();
   const std::size_t half = static_cast<std::size_t>(c_.network.batch_size / 2);
   const std::size_t batch = static_cast<std::size_t>(c_.network.batch_size);  // H2O: 2 x half
   const bool cql_only = c_.online.update == OnlineUpdate::kCql;
   const bool learned = !cql_only && c_.h2o.dynamics_ratio == DynamicsRatio::kLearned;
+  std::vector<int> trained;  // the levels whose discriminators are trained
+  for (int k = 0; learned && k < K; ++k) {
+    if (has_gap(k)) trained.push_back(k);
+  }
+  const int P = comm_.size();
+  const auto owner = [&](std::size_t j) {
+    return static_cast<int>(j % static_cast<std::size_t>(P));
+  };
+  const auto train = [&](int k) {
+    const Transitions& buf = state_.buffers[static_cast<std::size_t>(k)];
+    if (buf.empty()) return;
+    Rng& rng = state_.disc_rngs[static_cast<std::size_t>(k)];
+    learn::Discriminator& d = state_.discs[static_cast<std::size_t>(k)];
+    for (int s = 0; s < c_.h2o.disc_steps_per_update; ++s) {
+      const Transitions real = uniform_rows(offline_, batch, rng);
+      d.train_step(real, uniform_rows(buf, batch, rng));
+    }
+  };
   // Updates in chunks with an interrupt poll before each chunk; every rank polls equally often.
   const int chunk = 8;
   const Block& own = state_.policies.block();
+  std::vector<std::vector<float>> snapshots(trained.size());  // (levels) chunk x parameters
   for (int u0 = 0; u0 < c_.online.updates_per_round; u0 += chunk) {
     if (poll_ && poll_()) throw RoundInterrupted{};
     const int u1 = std::min(c_.online.updates_per_round, u0 + chunk);
+    // Every rank trains the levels it owns for the whole chunk, then all broadcasts follow, so
+    // the owners train at the same time.
+    for (std::size_t j = 0; P > 1 && j < trained.size(); ++j) {
+      const int k = trained[j];
+      learn::Discriminator& d = state_.discs[static_cast<std::size_t>(k)];
+      const std::size_t n = d.parameters().size();
+      std::vector<float>& snap = snapshots[j];
+      snap.assign(n * static_cast<std::size_t>(u1 - u0), 0.0f);
+      if (comm_.rank() != owner(j)) continue;
+      for (int u = u0; u < u1; ++u) {
+        train(k);
+        const std::vector<float> p = d.parameters();
+        std::copy(p.begin(), p.end(), snap.begin() + static_cast<std::ptrdiff_t>(n) * (u - u0));
+      }
+    }
+    for (std::size_t j = 0; P > 1 && j < trained.size(); ++j) {
+      comm_.broadcast_values(dist::Span<float>(snapshots[j].data(), snapshots[j].size()), owner(j));
+    }
     for (int u = u0; u < u1; ++u) {
-      for (int k = 0; learned && k < K; ++k) {
-        const Transitions& buf = state_.buffers[static_cast<std::size_t>(k)];
-        if (buf.empty() || !has_gap(k)) continue;
-        Rng& rng = state_.disc_rngs[static_cast<std::size_t>(k)];
-        learn::Discriminator& d = state_.discs[static_cast<std::size_t>(k)];
-        for (int s = 0; s < c_.h2o.disc_steps_per_update; ++s) {
-          const Transitions real = uniform_rows(offline_, batch, rng);
-          d.train_step(real, uniform_rows(buf, batch, rng));
+      for (std::size_t j = 0; j < trained.size(); ++j) {
+        const int k = trained[j];
+        if (P == 1) {
+          train(k);
+          continue;
         }
+        learn::Discriminator& d = state_.discs[static_cast<std::size_t>(k)];
+        const std::size_t n = snapshots[j].size() / static_cast<std::size_t>(u1 - u0);
+        const auto from = snapshots[j].begin() + static_cast<std::ptrdiff_t>(n) * (u - u0);
+        d.set_parameters(std::vector<float>(from, from + static_cast<std::ptrdiff_t>(n)));
       }
       for (int l = own.begin; l < own.end; ++l) {
         Rng& rng = state_.policy_rngs[static_cast<std::size_t>(l - own.begin)];
@@ -56,6 +99,32 @@ void OnlineLoop::hybrid_update() {
             learned ? sim_weights(sim, level_of, rng) : learn::SimRowWeights{};
         state_.policies.agent(l).h2o_update(real, sim, w);
       }
+    }
+  }
+  // The owners' whole discriminator state (Adam moments, noise and minibatch streams) to all.
+  for (std::size_t j = 0; P > 1 && j < trained.size(); ++j) {
+    const auto k = static_cast<std::size_t>(trained[j]);
+    std::vector<std::uint8_t> bytes;
+    if (comm_.rank() == owner(j)) {
+      TensorBlobs blobs = state_.discs[k].state();
+      const Rng::State r = state_.disc_rngs[k].state();
+      TensorBlob b;
+      b.name = "minibatch_rng";
+      b.dtype = DType::kI64;
+      b.shape = {4};
+      b.bytes.resize(sizeof r);
+      std::memcpy(b.bytes.data(), r.data(), sizeof r);
+      blobs.push_back(std::move(b));
+      bytes = serialize(blobs);
+    }
+    comm_.broadcast(bytes, owner(j));
+    if (comm_.rank() != owner(j)) {
+      TensorBlobs blobs = deserialize_blobs(bytes);
+      Rng::State r{};
+      std::memcpy(r.data(), blobs.back().bytes.data(), sizeof r);
+      blobs.pop_back();
+      state_.discs[k].load_state(blobs);
+      state_.disc_rngs[k].set_state(r);
     }
   }
 }

@@ -85,10 +85,10 @@ struct Agent::Impl {
     // Seeding right before construction makes the weights a function of (seed, index) alone.
     torch::manual_seed(stream_key(seed, Stream::kNetworkInit, index));
     actor = make_mlp(spec.obs_dim, spec.net.hidden, 2 * spec.act_dim);
-    q1 = make_mlp(in_q, spec.net.hidden, 1);
-    q2 = make_mlp(in_q, spec.net.hidden, 1);
-    q1_target = make_mlp(in_q, spec.net.hidden, 1);
-    q2_target = make_mlp(in_q, spec.net.hidden, 1);
+    q1 = make_mlp(in_q, spec.critic_widths(), 1);
+    q2 = make_mlp(in_q, spec.critic_widths(), 1);
+    q1_target = make_mlp(in_q, spec.critic_widths(), 1);
+    q2_target = make_mlp(in_q, spec.critic_widths(), 1);
     const bool reference = spec.net.init == NetInit::kReference;
     if (reference) {
       small_last_layer(actor);

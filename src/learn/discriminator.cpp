@@ -108,6 +108,32 @@ SimRowWeights Discriminator::row_weights(const Transitions& sim,
   return out;
 }
 
+std::vector<float> Discriminator::parameters() const {
+  std::vector<float> out;
+  for (const Mlp* net : {&impl_->d_sa, &impl_->d_sas}) {
+    for (const auto& p : (*net)->parameters()) {
+      const auto c = p.detach().contiguous();
+      const float* d = c.data_ptr<float>();
+      out.insert(out.end(), d, d + c.numel());
+    }
+  }
+  return out;
+}
+
+void Discriminator::set_parameters(const std::vector<float>& flat) {
+  torch::NoGradGuard no_grad;
+  std::size_t at = 0;
+  for (const Mlp* net : {&impl_->d_sa, &impl_->d_sas}) {
+    for (auto& p : (*net)->parameters()) {
+      const auto n = static_cast<std::size_t>(p.numel());
+      MFHRL_CHECK(at + n <= flat.size(), "set_parameters: " << flat.size() << " values, too few");
+      p.copy_(torch::from_blob(const_cast<float*>(flat.data() + at), p.sizes()));
+      at += n;
+    }
+  }
+  MFHRL_CHECK(at == flat.size(), "set_parameters: " << flat.size() << " values for " << at);
+}
+
 TensorBlobs Discriminator::state() const {
   const auto& im = *impl_;
   TensorBlobs out;

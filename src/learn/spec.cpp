@@ -49,6 +49,7 @@ void validate(const AgentSpec& s) {
   require(s.obs_dim >= 1, "obs_dim", "an integer >= 1", s.obs_dim);
   require(s.act_dim >= 1, "act_dim", "an integer >= 1", s.act_dim);
   require_widths(s.net.hidden, "network.hidden");
+  if (!s.critic_hidden.empty()) require_widths(s.critic_hidden, "critic_hidden");
   require(s.net.actor_lr > 0.0, "network.actor_lr", "a number > 0", s.net.actor_lr);
   require(s.net.critic_lr > 0.0, "network.critic_lr", "a number > 0", s.net.critic_lr);
   require(s.net.alpha_lr > 0.0, "network.alpha_lr", "a number > 0", s.net.alpha_lr);
@@ -74,7 +75,7 @@ void validate(const AgentSpec& s) {
 
 double update_flops(const AgentSpec& s, UpdateKind kind, int batch) {
   const double a = mlp_flops(s.obs_dim, s.net.hidden, 2 * s.act_dim);
-  const double q = mlp_flops(s.obs_dim + s.act_dim, s.net.hidden, 1);
+  const double q = mlp_flops(s.obs_dim + s.act_dim, s.critic_widths(), 1);
   const double rows = kind == UpdateKind::kH2o ? 2.0 * batch : batch;
   // Target (forward only) + critics (fwd+bwd) + actor (fwd+bwd; critics without weight grads).
   double f = rows * ((a + 2 * q) + 3 * 2 * q + (3 * a + 2 * 2 * q));

@@ -129,6 +129,26 @@ TEST(AgentTest, CqlTargetHasNoEntropyBonusUnlessConfigured) {
   EXPECT_GT(std::abs(q_on_zero_rewards(true)), 1.0);
 }
 
+// critic_hidden (CORL's 3x256 critics in the learn benchmark) shapes the four critics only.
+TEST(AgentTest, CriticHiddenShapesTheCriticsOnly) {
+  AgentSpec s = toy::small_spec(3, 2);  // actor and critics 32-32
+  s.critic_hidden = {16, 16, 16};
+  const TensorBlobs blobs = Agent(s, 7, 0).state();
+  const auto shape = [&](const std::string& name) {
+    const auto it = std::find_if(blobs.begin(), blobs.end(),
+                                 [&](const TensorBlob& b) { return b.name == name; });
+    return it == blobs.end() ? std::vector<std::int64_t>{} : it->shape;
+  };
+  for (const char* q : {"q1", "q2", "q1_target", "q2_target"}) {
+    const std::string p = q;
+    EXPECT_EQ(shape(p + "/0.weight"), (std::vector<std::int64_t>{16, 5})) << q;  // 3 + 2 inputs
+    EXPECT_EQ(shape(p + "/4.weight"), (std::vector<std::int64_t>{16, 16})) << q;
+    EXPECT_EQ(shape(p + "/6.weight"), (std::vector<std::int64_t>{1, 16})) << q;
+  }
+  EXPECT_EQ(shape("actor/2.weight"), (std::vector<std::int64_t>{32, 32}));
+  EXPECT_EQ(shape("actor/4.weight"), (std::vector<std::int64_t>{4, 32}));
+}
+
 TEST(AgentTest, ReferenceInitHasSmallLastLayersAndLogStdOffset) {
   const AgentSpec s = toy::small_spec(3, 2);
   const Agent a(s, 7, 0);

@@ -99,6 +99,38 @@ TEST(DiscriminatorTest, SaveLoadContinuesBitIdentically) {
   testing::expect_throw_with<InputError>([&] { b.load_state({}); }, {"missing", "d_sa/"});
 }
 
+// What the ranks of a multi-rank run exchange: a parameter snapshot gives another discriminator
+// the same classifiers, bit for bit, and leaves its own Adam state and noise stream alone.
+TEST(DiscriminatorTest, ParameterSnapshotGivesTheSameWeights) {
+  AgentSpec s = toy::small_spec(1, 1);
+  const Discriminator a = trained(s, 3);
+  Discriminator b(s, 2, 3);
+  const TensorBlobs before = b.state();
+  Rng rng(2, Stream::kTest, 0);
+  const Transitions sim = gaussian_batch(rng, 32, 1.0);
+  EXPECT_NE(a.dynamics_ratio(sim), b.dynamics_ratio(sim));
+  b.set_parameters(a.parameters());
+  EXPECT_EQ(b.parameters(), a.parameters());
+  EXPECT_EQ(a.dynamics_ratio(sim), b.dynamics_ratio(sim));
+  Rng ra(5, Stream::kTest, 0), rb(5, Stream::kTest, 0);
+  const SimRowWeights wa = a.row_weights(sim, {0.5f}, 4, ra),
+                      wb = b.row_weights(sim, {0.5f}, 4, rb);
+  EXPECT_EQ(wa.ratio, wb.ratio);
+  EXPECT_EQ(wa.gap, wb.gap);
+  // Only the networks moved: the Adam moments and the noise stream are b's own.
+  const TensorBlobs after = b.state();
+  ASSERT_EQ(after.size(), before.size());
+  for (std::size_t i = 0; i < after.size(); ++i) {
+    const bool network = after[i].name.rfind("d_sa", 0) == 0;  // d_sa/... and d_sas/...
+    if (!network) EXPECT_EQ(after[i].bytes, before[i].bytes) << after[i].name;
+  }
+  // D_sa (2 -> 32 -> 32 -> 2) holds 64+32 + 1024+32 + 64+2 = 1218 values, D_sas (3 inputs) 1250.
+  EXPECT_EQ(a.parameters().size(), 2468u);
+  std::vector<float> short_by_one = a.parameters();
+  short_by_one.pop_back();
+  EXPECT_THROW(b.set_parameters(short_by_one), InvariantError);
+}
+
 TEST(DiscriminatorTest, BadSpecIsInputError) {
   AgentSpec s = toy::small_spec(1, 1);
   s.h2o.disc_hidden = {};

@@ -68,6 +68,21 @@ TEST(SpecTest, UpdateFlopsKnownAnswer) {
   // H2O with h2o.conservative: sampled_actions adds the penalty on the simulated row (2400).
   s.h2o.conservative = Conservative::kSampledActions;
   EXPECT_DOUBLE_EQ(update_flops(s, UpdateKind::kH2o, 1), 2784.0);
+  // Critics of {2, 2} (critic_hidden; the actor keeps {2}): q = 2*(2*2) + 2*(2*2) + 2*(2*1) = 20,
+  // so SAC is (12 + 40) + 3 * 40 + (3 * 12 + 2 * 40) = 288.
+  s.critic_hidden = {2, 2};
+  EXPECT_DOUBLE_EQ(update_flops(s, UpdateKind::kSac, 1), 288.0);
+}
+
+TEST(SpecTest, CriticHiddenShapesOnlyTheCritics) {
+  AgentSpec s;
+  s.net.hidden = {8, 8};
+  s.critic_hidden = {4, 4, 4};
+  EXPECT_EQ(s.critic_widths(), (std::vector<int>{4, 4, 4}));
+  s.critic_hidden.clear();
+  EXPECT_EQ(s.critic_widths(), (std::vector<int>{8, 8}));
+  s.critic_hidden = {4, 0};
+  testing::expect_throw_with<InputError>([&] { validate(s); }, {"critic_hidden", "widths >= 1"});
 }
 
 }  // namespace

@@ -37,6 +37,13 @@ class Discriminator {
   SimRowWeights row_weights(const Transitions& sim, const std::vector<float>& next_state_std,
                             int samples, Rng& rng) const;
 
+  // Both networks' parameters, flat (D_sa's then D_sas's, each in module order): a snapshot that
+  // lets another rank compute row_weights with these classifiers.
+  std::vector<float> parameters() const;
+  // Sets what parameters() returned, bit for bit; the Adam state and the noise stream stay.
+  // InvariantError on a size mismatch.
+  void set_parameters(const std::vector<float>& flat);
+
   // Both networks, Adam moments and step, and the noise stream state.
   TensorBlobs state() const;
   // Restores state(); throws InputError when a blob is missing or has the wrong shape or dtype.

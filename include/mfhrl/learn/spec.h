@@ -14,6 +14,12 @@ struct AgentSpec {
   int obs_dim = kObsDim;
   int act_dim = kActDim;
   NetworkConfig net;
+  // The critics' hidden widths when they differ from the actor's (net.hidden); empty: the same.
+  // No config key sets it: it is for comparing with CORL's 3x256 critics (the learn benchmark).
+  std::vector<int> critic_hidden;
+  const std::vector<int>& critic_widths() const {
+    return critic_hidden.empty() ? net.hidden : critic_hidden;
+  }
   CqlConfig cql;
   H2oConfig h2o;
 };
