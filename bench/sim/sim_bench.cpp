@@ -7,6 +7,7 @@
 #include <ctime>
 #include <vector>
 
+#include "mfhrl/config/load.h"
 #include "mfhrl/core/rng.h"
 #include "mfhrl/sim/env.h"
 #include "mfhrl/sim/level_model.h"
@@ -17,7 +18,7 @@ namespace {
 constexpr int kActions = 1024;
 
 std::shared_ptr<const sim::LevelModel> level(int k) {
-  static const auto levels = sim::default_halfcheetah_levels();
+  static const auto levels = config::load_config(config::ConfigSource{}).levels;  // the defaults
   static std::shared_ptr<const sim::LevelModel> models[3];
   if (!models[k]) models[k] = sim::LevelModel::create(levels[static_cast<std::size_t>(k)]);
   return models[k];

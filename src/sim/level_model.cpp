@@ -2,7 +2,6 @@
 
 #include <mujoco/mujoco.h>
 
-#include <array>
 #include <cmath>
 #include <mutex>
 #include <sstream>
@@ -86,29 +85,6 @@ void validate_level(const LevelConfig& level) {
     bad_field(level, "integrator",
               "must be one of euler, rk4, implicit, got '" + level.integrator + "'");
   }
-}
-
-std::vector<LevelConfig> default_halfcheetah_levels() {
-  // name, gravity, friction, mass, damping scales, action noise, timestep, substeps, iterations,
-  // cost
-  auto level = [](const char* name, std::array<double, 5> gap, double timestep, int substeps,
-                  int iterations, double cost) {
-    LevelConfig l;
-    l.name = name;
-    l.gravity_scale = gap[0];
-    l.friction_scale = gap[1];
-    l.mass_scale = gap[2];
-    l.damping_scale = gap[3];
-    l.action_noise_std = gap[4];
-    l.timestep = timestep;
-    l.substeps = substeps;
-    l.solver_iterations = iterations;
-    l.cost = cost;
-    return l;
-  };
-  return {level("coarse", {0.9, 0.6, 1.2, 2.0, 0.1}, 0.025, 2, 20, 0.1),
-          level("medium", {0.95, 0.8, 1.1, 1.5, 0.05}, 1.0 / 60.0, 3, 50, 0.3),
-          level("real", {1.0, 1.0, 1.0, 1.0, 0.0}, 0.01, 5, 100, 1.0)};
 }
 
 std::shared_ptr<const LevelModel> LevelModel::create(const LevelConfig& level) {

@@ -77,7 +77,7 @@ TEST(LevelModel, IntegratorNamesMapToMuJoCo) {
 }
 
 TEST(LevelModel, DefaultLevelsAreValidAndCheaperFirst) {
-  const auto levels = default_halfcheetah_levels();
+  const auto& levels = testing::default_levels();  // the shipped config's
   ASSERT_EQ(levels.size(), 3u);
   for (const auto& l : levels) EXPECT_NO_THROW(validate_level(l)) << l.name;
   EXPECT_LT(levels[0].substeps, levels[1].substeps);

@@ -4,7 +4,9 @@
 #include <array>
 #include <memory>
 #include <string>
+#include <vector>
 
+#include "mfhrl/config/load.h"
 #include "mfhrl/core/error.h"
 #include "mfhrl/core/rng.h"
 #include "mfhrl/sim/env.h"
@@ -12,9 +14,15 @@
 
 namespace mfhrl::testing {
 
+// The shipped default levels (configs/halfcheetah.yaml, from the config key table).
+inline const std::vector<LevelConfig>& default_levels() {
+  static const std::vector<LevelConfig> levels = config::load_config(config::ConfigSource{}).levels;
+  return levels;
+}
+
 // The default level called `name` (coarse, medium, real).
 inline LevelConfig default_level(const std::string& name) {
-  for (const auto& l : sim::default_halfcheetah_levels()) {
+  for (const auto& l : default_levels()) {
     if (l.name == name) return l;
   }
   throw InvariantError("no default level " + name);

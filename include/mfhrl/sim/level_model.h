@@ -20,9 +20,6 @@ inline constexpr char kHalfCheetahXml[] = "halfcheetah.xml";
 // (non-positive scales, timestep*substeps != 0.05 s, unknown integrator, ...).
 void validate_level(const LevelConfig& level);
 
-// The three levels the project tests and benchmarks with (configs/halfcheetah.yaml holds the same).
-std::vector<LevelConfig> default_halfcheetah_levels();
-
 class LevelModel {
  public:
   // Builds the level from data file halfcheetah.xml (found by find_data_file).
