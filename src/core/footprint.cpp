@@ -51,6 +51,7 @@ MemoryEstimate estimate_memory(const Config& c, std::int64_t offline_rows, int n
     m.buffers += std::min(static_cast<double>(c.online.buffer_capacity), affordable) * row;
     m.history += std::min(static_cast<double>(c.igm.history) * n, affordable) * row;
   }
+  m.checkpoint = std::min(static_cast<double>(c.checkpoint_every) * n * row, m.buffers);
   const double f = sizeof(float);
   const double actor = static_cast<double>(mlp_parameters(kObsDim, c.network.hidden, 2 * kActDim));
   const double critic = static_cast<double>(mlp_parameters(kObsDim + kActDim, c.network.hidden, 1));
@@ -82,7 +83,7 @@ std::string mb(double bytes) {
 std::string describe_memory(const MemoryEstimate& m) {
   return mb(m.total()) + " per rank (offline data " + mb(m.offline) + ", replay buffers up to " +
          mb(m.buffers) + ", igm history " + mb(m.history) + ", networks " + mb(m.networks) +
-         ", update work " + mb(m.work) + ")";
+         ", update work " + mb(m.work) + ", rows for the next checkpoint " + mb(m.checkpoint) + ")";
 }
 
 }  // namespace mfhrl

@@ -62,8 +62,13 @@ TEST(Footprint, MemoryEstimateByHand) {
   EXPECT_EQ(m.networks, 2 * 6152.0 + 528.0 + 2272.0);
   // 2 sources * batch 2 * (1 + 3 * 1) actions * width 4 * 1 layer * 2 * 3 * 4 bytes.
   EXPECT_EQ(m.work, 1536.0);
-  EXPECT_EQ(m.total(), 1660.0 + 16600.0 + 3320.0 + 15104.0 + 1536.0);
+  EXPECT_EQ(m.checkpoint, 10 * 166.0);  // checkpoint.every 1: one round's n = 10 rows
+  EXPECT_EQ(m.total(), 1660.0 + 16600.0 + 3320.0 + 15104.0 + 1536.0 + 1660.0);
   EXPECT_EQ(describe_memory(m).substr(0, 15), "0.0 MB per rank");
+  c.checkpoint_every = 50;  // 500 rows gained between checkpoints, but the buffers hold 100
+  EXPECT_EQ(estimate_memory(c, 10, 2).checkpoint, 100 * 166.0);
+  c.checkpoint_every = 4;
+  EXPECT_EQ(estimate_memory(c, 10, 2).checkpoint, 40 * 166.0);
 }
 
 }  // namespace

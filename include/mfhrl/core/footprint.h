@@ -41,7 +41,10 @@ struct MemoryEstimate {
   double networks = 0.0;  // this rank's policies (weights, gradients, Adam moments, targets)
                           // plus one broadcast actor and the K discriminators
   double work = 0.0;      // activations of one update step
-  double total() const { return offline + buffers + history + networks + work; }
+  // Buffer rows collected since the last checkpoint, kept until it writes them (checkpoint.every
+  // rounds of n rows, at most what the buffers hold)
+  double checkpoint = 0.0;
+  double total() const { return offline + buffers + history + networks + work + checkpoint; }
 };
 
 // For `offline_rows` dataset rows on `num_ranks` ranks. Buffers are bounded by both
