@@ -2,9 +2,11 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <iostream>
 #include <map>
 
+#include "checkpoint.h"
 #include "commands.h"
 #include "common.h"
 #include "mfhrl/core/error.h"
@@ -67,6 +69,21 @@ void print_run(const std::string& path, const dist::Comm& comm) {
         state += "; checkpoint after round " + std::to_string(round) +
                  " (continue with: mfhrl run --resume " + path + ")";
       }
+      // The buffers' rows live beside the file (checkpoint.h): say where, and how much.
+      std::error_code ec;
+      const std::string dir = buffers_dir(path);
+      int files = 0;
+      double bytes = 0.0;
+      if (std::filesystem::is_directory(dir, ec)) {
+        for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
+          ++files;
+          bytes += static_cast<double>(e.file_size(ec));
+        }
+      }
+      char buf[160];
+      std::snprintf(buf, sizeof buf, "\n  buffer segments: %d file%s, %.1f MB in %s", files,
+                    files == 1 ? "" : "s", bytes / 1e6, dir.c_str());
+      state += buf;
     } else {
       state += "; no checkpoint";
     }

@@ -205,6 +205,7 @@ PY
     grep -q "resume with: mfhrl run --resume $tmp/a.h5" "$tmp/log"
     "$mfhrl" info "$tmp/a.h5" > "$tmp/info"
     grep -q "rounds 2, not finished; checkpoint after round 2" "$tmp/info"
+    grep -q "buffer segments: 2 files, .* MB in $tmp/a.h5.buffers" "$tmp/info"  # rounds 1 and 2
     grep -q "levels chosen:" "$tmp/info"
     "$mfhrl" run --resume "$tmp/a.h5" > "$tmp/log"
     grep -q "resume: continuing $tmp/a.h5 after round 2" "$tmp/log"
