@@ -537,11 +537,18 @@ std::string BufferLog::segment_path(std::int64_t round) const {
 }
 
 void BufferLog::start_fresh() {
+  std::vector<std::uint8_t> err;
   if (comm_.rank() == 0) {
     std::error_code ec;
     fs::remove_all(dir_, ec);
+    if (ec) {
+      const std::string msg =
+          dir_ + ": cannot remove an earlier run's buffer segments (" + ec.message() + ")";
+      err.assign(msg.begin(), msg.end());
+    }
   }
-  comm_.barrier();
+  comm_.broadcast(err, 0);
+  if (!err.empty()) throw InputError(std::string(err.begin(), err.end()));
 }
 
 void BufferLog::start_resumed(const RunState& s, bool in_segments) {
@@ -610,7 +617,15 @@ std::size_t BufferLog::write(std::int64_t round, const std::function<void()>& in
   if (comm_.rank() == 0) {
     try {
       std::error_code ec;
-      fs::create_directories(dir_, ec);
+      if (fs::create_directories(dir_, ec)) {
+        // A new directory's own entry must be on disk too, before anything refers to it.
+        const fs::path parent = fs::path(dir_).parent_path();
+        const int pfd = ::open(parent.empty() ? "." : parent.c_str(), O_RDONLY | O_DIRECTORY);
+        if (pfd >= 0) {
+          ::fsync(pfd);
+          ::close(pfd);
+        }
+      }
       if (ec) throw InputError(dir_ + ": cannot create the directory (" + ec.message() + ")");
       const dist::SerialComm serial;
       io::write_file_atomically(segment_path(round), serial, [&](io::H5File& f) {

@@ -76,8 +76,11 @@ void print_run(const std::string& path, const dist::Comm& comm) {
       double bytes = 0.0;
       if (std::filesystem::is_directory(dir, ec)) {
         for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
+          std::error_code fe;
+          const auto size = e.file_size(fe);
+          if (!e.is_regular_file(fe) || fe || e.path().extension() != ".h5") continue;
           ++files;
-          bytes += static_cast<double>(e.file_size(ec));
+          bytes += static_cast<double>(size);
         }
       }
       char buf[160];

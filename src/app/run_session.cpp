@@ -103,8 +103,10 @@ class Session {
   // Offline phase (or pretrained policies), then the round-0 checkpoint: a resume never repeats
   // the offline phase.
   void start_fresh(const std::string& pretrained) {
-    buffers_.start_fresh();
     loop_.offline_phase(pretrained);
+    // Only now, with round 0's checkpoint about to replace the file: a run killed during the
+    // offline phase leaves an earlier run at this path resumable, segments included.
+    buffers_.start_fresh();
     snap_ = capture();
     write_checkpoint_file(snap_);
   }

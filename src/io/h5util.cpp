@@ -260,6 +260,17 @@ void commit_temp_file(const std::string& tmp, const std::string& path, const dis
     if (fd >= 0) ::close(fd);
     if (reason.empty() && std::rename(tmp.c_str(), path.c_str()) != 0)
       reason = std::strerror(errno);
+    // The rename itself reaches the disk only with its directory: sync that too, so a power
+    // loss cannot undo this commit while later deletions (old buffer segments) persist.
+    if (reason.empty()) {
+      const std::string::size_type slash = path.find_last_of('/');
+      const std::string dir = slash == std::string::npos ? "." : path.substr(0, slash + 1);
+      const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
+      if (dfd >= 0) {
+        ::fsync(dfd);
+        ::close(dfd);
+      }
+    }
     if (!reason.empty()) {
       std::remove(tmp.c_str());
       const std::string msg = path + ": cannot replace it with the new file (" + reason + ")";
