@@ -1,8 +1,5 @@
 #include "checkpoint.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
@@ -11,7 +8,6 @@
 #include <sstream>
 
 #include "mfhrl/core/error.h"
-#include "mfhrl/core/log.h"
 
 namespace mfhrl::app {
 namespace {
@@ -457,6 +453,22 @@ SegmentRows read_segment(const std::string& path, int K) {
   return out;
 }
 
+// One past each level's last row in a segment (0: none), from its first_row and rewards only.
+std::vector<std::int64_t> segment_row_ends(const std::string& path, int K) {
+  const dist::SerialComm serial;
+  const io::H5File f = io::H5File::open(path, serial, false);
+  std::vector<std::int64_t> end(static_cast<std::size_t>(K), 0);
+  for (int k = 0; k < K; ++k) {
+    const std::string g = std::string(kSegmentGroup) + "/" + level_prefix(k);
+    if (!f.has(g + "first_row")) continue;
+    std::int64_t first = 0;
+    const TensorBlob b = f.read_blob(g + "first_row");
+    std::memcpy(&first, b.bytes.data(), sizeof first);
+    end[static_cast<std::size_t>(k)] = first + f.read_blob(g + "rewards").numel();
+  }
+  return end;
+}
+
 }  // namespace
 
 void read_buffer_rows(const std::string& run_path, int K, TensorBlobs& blobs,
@@ -571,15 +583,7 @@ void BufferLog::start_resumed(const RunState& s, bool in_segments) {
         fs::remove(path, ec);  // of a checkpoint that never landed, or of another layout
         continue;
       }
-      const SegmentRows seg = read_segment(path, K_);
-      Segment entry{r, std::vector<std::int64_t>(static_cast<std::size_t>(K_), 0)};
-      for (int k = 0; k < K_; ++k) {
-        const auto ku = static_cast<std::size_t>(k);
-        if (seg.first[ku] >= 0) {
-          entry.end[ku] = seg.first[ku] + static_cast<std::int64_t>(seg.rows[ku].size());
-        }
-      }
-      segments_.push_back(std::move(entry));
+      segments_.push_back({r, segment_row_ends(path, K_)});
     }
   }
   comm_.barrier();
@@ -617,15 +621,8 @@ std::size_t BufferLog::write(std::int64_t round, const std::function<void()>& in
   if (comm_.rank() == 0) {
     try {
       std::error_code ec;
-      if (fs::create_directories(dir_, ec)) {
-        // A new directory's own entry must be on disk too, before anything refers to it.
-        const fs::path parent = fs::path(dir_).parent_path();
-        const int pfd = ::open(parent.empty() ? "." : parent.c_str(), O_RDONLY | O_DIRECTORY);
-        if (pfd >= 0) {
-          ::fsync(pfd);
-          ::close(pfd);
-        }
-      }
+      // A new directory's own entry must be on disk too, before anything refers to it.
+      if (fs::create_directories(dir_, ec)) io::sync_directory(fs::path(dir_).parent_path());
       if (ec) throw InputError(dir_ + ": cannot create the directory (" + ec.message() + ")");
       const dist::SerialComm serial;
       io::write_file_atomically(segment_path(round), serial, [&](io::H5File& f) {
@@ -635,12 +632,7 @@ std::size_t BufferLog::write(std::int64_t round, const std::function<void()>& in
           in_temp();
         }
       });
-      // The new name must be on disk before the run file that refers to it.
-      const int fd = ::open(dir_.c_str(), O_RDONLY);
-      if (fd >= 0) {
-        ::fsync(fd);
-        ::close(fd);
-      }
+      io::sync_directory(dir_);  // the new name, before the run file that refers to it
     } catch (const InputError& e) {
       const std::string msg = e.what();
       err.assign(msg.begin(), msg.end());

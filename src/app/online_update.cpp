@@ -1,7 +1,6 @@
 // Step 5 of a round: H2O updates of every owned policy on half offline, half simulated minibatches,
 // with each level's discriminators trained alongside (DESIGN §4).
 #include <algorithm>
-#include <cstring>
 
 #include "mfhrl/core/error.h"
 #include "mfhrl/core/serialize.h"
@@ -105,25 +104,11 @@ void OnlineLoop::hybrid_update() {
   for (std::size_t j = 0; P > 1 && j < trained.size(); ++j) {
     const auto k = static_cast<std::size_t>(trained[j]);
     std::vector<std::uint8_t> bytes;
-    if (comm_.rank() == owner(j)) {
-      TensorBlobs blobs = state_.discs[k].state();
-      const Rng::State r = state_.disc_rngs[k].state();
-      TensorBlob b;
-      b.name = "minibatch_rng";
-      b.dtype = DType::kI64;
-      b.shape = {4};
-      b.bytes.resize(sizeof r);
-      std::memcpy(b.bytes.data(), r.data(), sizeof r);
-      blobs.push_back(std::move(b));
-      bytes = serialize(blobs);
-    }
+    if (comm_.rank() == owner(j)) bytes = serialize(state_.discs[k].state());
     comm_.broadcast(bytes, owner(j));
+    const Rng::State r = comm_.broadcast_value(state_.disc_rngs[k].state(), owner(j));
     if (comm_.rank() != owner(j)) {
-      TensorBlobs blobs = deserialize_blobs(bytes);
-      Rng::State r{};
-      std::memcpy(r.data(), blobs.back().bytes.data(), sizeof r);
-      blobs.pop_back();
-      state_.discs[k].load_state(blobs);
+      state_.discs[k].load_state(deserialize_blobs(bytes));
       state_.disc_rngs[k].set_state(r);
     }
   }

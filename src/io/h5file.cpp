@@ -1,5 +1,8 @@
 #include "mfhrl/io/h5file.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <exception>
 
 #include <algorithm>
@@ -249,6 +252,13 @@ TensorBlobs H5File::read_blobs(const std::string& group) const {
   TensorBlobs blobs;
   for (const auto& name : state.names) blobs.push_back(read_dataset_blob(g.get(), name, group));
   return blobs;
+}
+
+void sync_directory(const std::string& dir) {
+  const int fd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY);
+  if (fd < 0) return;
+  ::fsync(fd);
+  ::close(fd);
 }
 
 void write_file_atomically(const std::string& path, const dist::Comm& comm,

@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "mfhrl/core/error.h"
+#include "mfhrl/io/h5file.h"
 
 namespace mfhrl::io::h5 {
 
@@ -264,12 +265,7 @@ void commit_temp_file(const std::string& tmp, const std::string& path, const dis
     // loss cannot undo this commit while later deletions (old buffer segments) persist.
     if (reason.empty()) {
       const std::string::size_type slash = path.find_last_of('/');
-      const std::string dir = slash == std::string::npos ? "." : path.substr(0, slash + 1);
-      const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
-      if (dfd >= 0) {
-        ::fsync(dfd);
-        ::close(dfd);
-      }
+      sync_directory(slash == std::string::npos ? "" : path.substr(0, slash + 1));
     }
     if (!reason.empty()) {
       std::remove(tmp.c_str());

@@ -71,6 +71,10 @@ class H5File {
   std::int64_t id_ = -1;
 };
 
+// fsync of directory `dir` (empty: the working directory), so the names created or renamed in it
+// are on disk. Best effort: a directory that cannot be opened is left as it is.
+void sync_directory(const std::string& dir);
+
 // Collective over comm: creates <path>.tmp, calls fill on it, closes it and only then renames it
 // over path, so a crash or exception mid-write never loses the last good file at path. If fill
 // throws (it must throw on every rank alike), the temp file is removed and path is untouched.
