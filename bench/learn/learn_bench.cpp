@@ -86,6 +86,66 @@ void BM_Update(benchmark::State& state) {
   state.counters["ratio"] = flops / secs / mm_flops;
 }
 
+// L policies updated as one stacked computation (AgentStack) against the same L agents updated
+// one after the other, measured in the same process. Args: hidden width, batch, L. Counters:
+// ms_per_policy (stacked, CPU ms per policy-update), loop_ms_per_policy and speedup (loop time /
+// stacked time). H2O takes batch / 2 real and batch / 2 simulated rows, as the online phase does.
+template <UpdateKind kKind>
+void BM_StackedUpdate(benchmark::State& state) {
+  init_threads();
+  const int hidden = static_cast<int>(state.range(0)), batch = static_cast<int>(state.range(1));
+  const int L = static_cast<int>(state.range(2));
+  const AgentSpec spec = bench_spec(hidden, batch);
+  std::vector<Agent> looped, stacked;
+  for (int l = 0; l < L; ++l) {
+    looped.emplace_back(spec, 0, static_cast<std::uint64_t>(l));
+    stacked.emplace_back(spec, 0, static_cast<std::uint64_t>(l));
+  }
+  Rng rng(0, Stream::kTest, 0);
+  const int rows = kKind == UpdateKind::kH2o ? batch / 2 : batch;
+  std::vector<Transitions> real, sim;
+  std::vector<SimRowWeights> w(static_cast<std::size_t>(L));
+  for (int l = 0; l < L; ++l) {
+    real.push_back(random_rows(rng, rows));
+    sim.push_back(random_rows(rng, rows));
+    w[l].ratio.assign(static_cast<std::size_t>(rows), 0.5f);
+    for (int j = 0; j < rows; ++j) w[l].gap.push_back(static_cast<float>(rng.uniform(0.0, 2.0)));
+  }
+  const auto loop_once = [&] {
+    for (int l = 0; l < L; ++l) {
+      if (kKind == UpdateKind::kCql) benchmark::DoNotOptimize(looped[l].cql_update(real[l]));
+      if (kKind == UpdateKind::kH2o)
+        benchmark::DoNotOptimize(looped[l].h2o_update(real[l], sim[l], w[l]));
+    }
+  };
+  std::vector<Agent*> ptrs;
+  for (auto& a : stacked) ptrs.push_back(&a);
+  AgentStack stack(ptrs);
+  const auto stack_once = [&] {
+    if (kKind == UpdateKind::kCql) benchmark::DoNotOptimize(stack.cql_update(real));
+    if (kKind == UpdateKind::kH2o) benchmark::DoNotOptimize(stack.h2o_update(real, sim, w));
+  };
+  // Baseline: the median of 7 timings of 5 looped rounds, after a warm-up round.
+  loop_once();
+  std::vector<double> loop_secs;
+  for (int r = 0; r < 7; ++r) {
+    const double t0 = cpu_seconds();
+    for (int k = 0; k < 5; ++k) loop_once();
+    loop_secs.push_back((cpu_seconds() - t0) / 5);
+  }
+  std::nth_element(loop_secs.begin(), loop_secs.begin() + 3, loop_secs.end());
+  const double loop = loop_secs[3];
+  stack_once();
+  const double t0 = cpu_seconds();
+  for (auto _ : state) stack_once();
+  const double per = (cpu_seconds() - t0) / static_cast<double>(state.iterations());
+  stack.store();
+  state.counters["ms_per_policy"] = 1e3 * per / L;
+  state.counters["loop_ms_per_policy"] = 1e3 * loop / L;
+  state.counters["speedup"] = loop / per;
+  state.counters["stacked"] = stack.last_update_stacked() ? 1 : 0;
+}
+
 // CPU seconds per sampled one-row action of an agent on network.inference: torch (the path
 // rollouts took before act_rows), median of `reps` batches of 200 actions after one warm-up batch.
 double torch_act_seconds(AgentSpec spec, int reps) {
@@ -159,6 +219,22 @@ BENCHMARK_TEMPLATE(BM_Update, UpdateKind::kCql)
 BENCHMARK_TEMPLATE(BM_Update, UpdateKind::kH2o)
     ->Args({64, 64, 0})
     ->Args({256, 256, 0})
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_TEMPLATE(BM_StackedUpdate, UpdateKind::kCql)
+    ->Args({64, 64, 4})
+    ->Args({64, 64, 8})
+    ->Args({64, 128, 4})
+    ->Args({64, 256, 8})
+    ->Args({128, 256, 4})
+    ->Args({256, 256, 4})
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_TEMPLATE(BM_StackedUpdate, UpdateKind::kH2o)
+    ->Args({64, 64, 4})
+    ->Args({64, 64, 8})
+    ->Args({64, 128, 4})
+    ->Args({64, 256, 8})
+    ->Args({128, 256, 4})
+    ->Args({256, 256, 4})
     ->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Act)->Args({64, 1})->Args({64, 16})->Args({256, 1})->Args({256, 16})->Unit(
     benchmark::kMicrosecond);

@@ -1,6 +1,7 @@
 // Step 5 of a round: H2O updates of every owned policy on half offline, half simulated minibatches,
 // with each level's discriminators trained alongside (DESIGN §4).
 #include <algorithm>
+#include <memory>
 
 #include "mfhrl/core/error.h"
 #include "mfhrl/core/serialize.h"
@@ -51,6 +52,12 @@ void OnlineLoop::hybrid_update() {
   // Updates in chunks with an interrupt poll before each chunk; every rank polls equally often.
   const int chunk = 8;
   const Block& own = state_.policies.block();
+  std::vector<learn::Agent*> agents;
+  for (int l = own.begin; l < own.end; ++l) agents.push_back(&state_.policies.agent(l));
+  std::unique_ptr<learn::AgentStack> stack;
+  if (!agents.empty()) stack = std::make_unique<learn::AgentStack>(agents);
+  std::vector<Transitions> real(agents.size()), sim(agents.size());
+  std::vector<learn::SimRowWeights> weights(agents.size());
   std::vector<std::vector<float>> snapshots(trained.size());  // (levels) chunk x parameters
   for (int u0 = 0; u0 < c_.online.updates_per_round; u0 += chunk) {
     if (poll_ && poll_()) throw RoundInterrupted{};
@@ -85,21 +92,29 @@ void OnlineLoop::hybrid_update() {
         const auto from = snapshots[j].begin() + static_cast<std::ptrdiff_t>(n) * (u - u0);
         d.set_parameters(std::vector<float>(from, from + static_cast<std::ptrdiff_t>(n)));
       }
+      // Every owned policy's minibatch from its own stream, then one stacked update of all.
       for (int l = own.begin; l < own.end; ++l) {
-        Rng& rng = state_.policy_rngs[static_cast<std::size_t>(l - own.begin)];
+        const auto i = static_cast<std::size_t>(l - own.begin);
+        Rng& rng = state_.policy_rngs[i];
         if (cql_only) {
-          state_.policies.agent(l).cql_update(state_.policies.sample_offline(l, batch, rng));
+          real[i] = state_.policies.sample_offline(l, batch, rng);
           continue;
         }
-        const Transitions real = state_.policies.sample_offline(l, half, rng);
+        real[i] = state_.policies.sample_offline(l, half, rng);
         std::vector<int> level_of;
-        const Transitions sim = sample_simulated(half, rng, &level_of);
-        const learn::SimRowWeights w =
-            learned ? sim_weights(sim, level_of, rng) : learn::SimRowWeights{};
-        state_.policies.agent(l).h2o_update(real, sim, w);
+        sim[i] = sample_simulated(half, rng, &level_of);
+        weights[i] = learned ? sim_weights(sim[i], level_of, rng) : learn::SimRowWeights{};
+      }
+      if (stack) {
+        if (cql_only) {
+          stack->cql_update(real);
+        } else {
+          stack->h2o_update(real, sim, weights);
+        }
       }
     }
   }
+  if (stack) stack->store();
   // The owners' whole discriminator state (Adam moments, noise and minibatch streams) to all.
   for (std::size_t j = 0; P > 1 && j < trained.size(); ++j) {
     const auto k = static_cast<std::size_t>(trained[j]);

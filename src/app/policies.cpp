@@ -45,22 +45,34 @@ Transitions PolicySet::sample_offline(int l, std::size_t batch, Rng& rng) const 
   return data_.gather(samplers_[static_cast<std::size_t>(l - block_.begin)].sample(batch, rng));
 }
 
+// All owned policies step together (one stacked update per step, learn::AgentStack), each on
+// its own minibatch stream; the results are those of training them one after the other.
 void PolicySet::pretrain(const Config& c, const std::shared_ptr<const sim::LevelModel>& real) {
   const int steps = c.offline.steps;
   const double t0 = now_seconds();
-  const int total = steps * block_.size();
-  int done = 0;
+  const auto batch = static_cast<std::size_t>(c.network.batch_size);
+  std::vector<Rng> rngs;
+  std::vector<learn::Agent*> agents;
   for (int l = block_.begin; l < block_.end; ++l) {
-    Rng rng(c.seed, Stream::kMinibatch, static_cast<std::uint64_t>(l));
-    learn::Agent& a = agent(l);
-    learn::UpdateStats st;
-    for (int s = 0; s < steps; ++s) {
-      st = a.cql_update(sample_offline(l, static_cast<std::size_t>(c.network.batch_size), rng));
-      ++done;
-      const int every = c.offline.eval_every;
-      if (every > 0 && real && ((s + 1) % every == 0 || s + 1 == steps)) {
-        std::vector<double> returns =
-            sim::evaluate(real, c.seed, c.eval_episodes, greedy_policy(a), c.episode_steps, 0);
+    rngs.emplace_back(c.seed, Stream::kMinibatch, static_cast<std::uint64_t>(l));
+    agents.push_back(&agent(l));
+  }
+  if (agents.empty()) return;
+  learn::AgentStack stack(agents);
+  std::vector<learn::UpdateStats> st;
+  std::vector<Transitions> mbs(agents.size());
+  for (int s = 0; s < steps; ++s) {
+    for (int l = block_.begin; l < block_.end; ++l) {
+      const auto i = static_cast<std::size_t>(l - block_.begin);
+      mbs[i] = sample_offline(l, batch, rngs[i]);
+    }
+    st = stack.cql_update(mbs);
+    const int every = c.offline.eval_every;
+    if (every > 0 && real && ((s + 1) % every == 0 || s + 1 == steps)) {
+      stack.store();
+      for (int l = block_.begin; l < block_.end; ++l) {
+        std::vector<double> returns = sim::evaluate(real, c.seed, c.eval_episodes,
+                                                    greedy_policy(agent(l)), c.episode_steps, 0);
         double mean = 0.0, sd = 0.0;
         mean_std(returns, &mean, &sd);
         char line[256];
@@ -69,18 +81,22 @@ void PolicySet::pretrain(const Config& c, const std::shared_ptr<const sim::Level
                       l, s + 1, steps, mean, sd, d4rl_normalized_score(mean));
         log::info(line);
       }
-      if (steps >= 4 && (s + 1) % (steps / 4) == 0) {
-        const double el = now_seconds() - t0;
+    }
+    if (steps >= 4 && (s + 1) % (steps / 4) == 0) {
+      const double el = now_seconds() - t0;
+      for (int l = block_.begin; l < block_.end; ++l) {
+        const learn::UpdateStats& x = st[static_cast<std::size_t>(l - block_.begin)];
         char line[256];
         std::snprintf(line, sizeof line,
                       "offline: policy %d step %d/%d  critic %.3g  cql %.3g  q %.3g  alpha %.3g  "
                       "%.0f s elapsed, ~%.0f s left",
-                      l, s + 1, steps, st.critic_loss, st.cql_penalty, st.q_mean, st.alpha, el,
-                      el / done * (total - done));
+                      l, s + 1, steps, x.critic_loss, x.cql_penalty, x.q_mean, x.alpha, el,
+                      el / (s + 1) * (steps - s - 1));
         log::info(line);
       }
     }
   }
+  stack.store();
 }
 
 io::RunFileMeta run_file_meta(const Config& c) {

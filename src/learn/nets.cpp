@@ -51,13 +51,6 @@ void copy_params(const Mlp& dst, const Mlp& src) {
   for (std::size_t i = 0; i < d.size(); ++i) d[i].copy_(s[i]);
 }
 
-void soft_update(const Mlp& dst, const Mlp& src, double tau) {
-  torch::NoGradGuard no_grad;
-  const auto d = dst->parameters();
-  const auto s = src->parameters();
-  for (std::size_t i = 0; i < d.size(); ++i) d[i].mul_(1.0 - tau).add_(s[i], tau);
-}
-
 void set_requires_grad(const Mlp& net, bool on) {
   for (auto& p : net->parameters()) p.requires_grad_(on);
 }
@@ -115,14 +108,34 @@ void Adam::step() {
   ++step_;
   const double bc1 = 1.0 - std::pow(b1, static_cast<double>(step_));
   const double bc2 = 1.0 - std::pow(b2, static_cast<double>(step_));
+  const auto one = [&](const torch::Tensor& p, const torch::Tensor& g, const torch::Tensor& m,
+                       const torch::Tensor& v) {
+    m.mul_(b1).add_(g, 1.0 - b1);
+    v.mul_(b2).addcmul_(g, g, 1.0 - b2);
+    const auto denom = (v.sqrt() / std::sqrt(bc2)).add_(eps);
+    p.addcdiv_(m, denom, -lr_ / bc1);
+  };
   for (std::size_t i = 0; i < params_.size(); ++i) {
     const auto& g = params_[i].grad();
     if (!g.defined()) continue;
-    m_[i].mul_(b1).add_(g, 1.0 - b1);
-    v_[i].mul_(b2).addcmul_(g, g, 1.0 - b2);
-    const auto denom = (v_[i].sqrt() / std::sqrt(bc2)).add_(eps);
-    params_[i].addcdiv_(m_[i], denom, -lr_ / bc1);
+    if (!per_policy(params_[i], policies_)) {
+      one(params_[i], g, m_[i], v_[i]);
+      continue;
+    }
+    for (std::int64_t s = 0; s < policies_; ++s) one(params_[i][s], g[s], m_[i][s], v_[i][s]);
   }
+}
+
+void Adam::set_state(const std::vector<torch::Tensor>& m, const std::vector<torch::Tensor>& v,
+                     std::int64_t steps) {
+  MFHRL_CHECK(m.size() == m_.size() && v.size() == v_.size(),
+              "Adam::set_state: " << m.size() << " moments for " << m_.size() << " parameters");
+  torch::NoGradGuard no_grad;
+  for (std::size_t i = 0; i < m_.size(); ++i) {
+    m_[i].copy_(m[i].view(m_[i].sizes()));
+    v_[i].copy_(v[i].view(v_[i].sizes()));
+  }
+  step_ = steps;
 }
 
 void Adam::put(TensorBlobs& out, const std::string& prefix) const {

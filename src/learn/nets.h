@@ -21,9 +21,6 @@ Mlp make_mlp(int in, const std::vector<int>& hidden, int out);
 // dst <- src, parameter by parameter (target network initialisation).
 void copy_params(const Mlp& dst, const Mlp& src);
 
-// dst <- (1 - tau) * dst + tau * src.
-void soft_update(const Mlp& dst, const Mlp& src, double tau);
-
 // Turns gradients of a network's parameters on or off (critics are frozen in the actor loss).
 void set_requires_grad(const Mlp& net, bool on);
 
@@ -43,6 +40,20 @@ struct Batch {
 };
 Batch to_batch(const Transitions& t, int obs_dim, int act_dim);
 
+// Torch's CPU kernels run the elements of a contiguous loop in steps of two vectors (32 floats
+// with AVX-512) and the remainder with the scalar function. The two can round differently
+// (vectorised exp and tanh, fused multiply-adds), so an element's bits depend on whether it falls
+// in the remainder. A tensor that stacks S policies gives each policy's elements the path they
+// take alone only when a policy's part is a whole number of steps; otherwise it is handled one
+// policy's slice at a time (per_policy below).
+constexpr std::int64_t kKernelStep = 32;
+
+// For a tensor with a leading axis of `policies` stacked policies (0: not stacked): true when it
+// must be processed slice by slice to give each policy its own bits (see kKernelStep).
+inline bool per_policy(const torch::Tensor& t, std::int64_t policies) {
+  return policies > 0 && (t.numel() / policies) % kKernelStep != 0;
+}
+
 // Adam (the torch 1.13 formula) whose state is plain tensors so checkpoints can hold it.
 class Adam {
  public:
@@ -56,10 +67,23 @@ class Adam {
   // Restores what put() wrote.
   void take(const TensorBlobs& in, const std::string& prefix);
 
+  // The moments (one per parameter, in the parameters' order) and the step count, for stacking
+  // several optimisers into one and back.
+  const std::vector<torch::Tensor>& first_moments() const { return m_; }
+  const std::vector<torch::Tensor>& second_moments() const { return v_; }
+  std::int64_t steps() const { return step_; }
+  // Copies m and v (shapes as first_moments()) and sets the step count.
+  void set_state(const std::vector<torch::Tensor>& m, const std::vector<torch::Tensor>& v,
+                 std::int64_t steps);
+  // The parameters carry a leading axis of this many stacked policies: step() then gives every
+  // policy the bits of its own optimiser (per_policy).
+  void set_policies(std::int64_t policies) { policies_ = policies; }
+
  private:
   std::vector<torch::Tensor> params_, m_, v_;
   std::int64_t step_ = 0;
   double lr_;
+  std::int64_t policies_ = 0;
 };
 
 // Appends tensor t (float32 or int64) as blob `name`.

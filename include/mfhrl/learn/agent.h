@@ -87,10 +87,49 @@ class Agent {
   const AgentSpec& spec() const;
 
  private:
+  friend class AgentStack;
   // The actor's blobs: network, log-std scale and offset, input standardisation.
   void put_actor(TensorBlobs& out) const;
   void take_actor(const TensorBlobs& blobs);
 
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Several agents updated as one stacked computation: their weights on a leading policy axis and
+// one batched GEMM per layer for all, which saves most of the per-operation overhead of small
+// networks (mfhrl_learn_ensemble_bench). Every agent ends bit-identical to calling its own
+// cql_update / h2o_update on the same minibatches (tests compare the bits): each agent's slice
+// takes the operations of its own update in the same order, draws from its own noise stream, and
+// gets the same vector or scalar kernel paths. That last part holds only when every row count
+// of a minibatch (real and simulated) is a multiple of 32. Other sizes, a single agent, and
+// updates too large for stacking to pay (about 2^17 floats per policy and layer, e.g. CQL at
+// batch 128) are run one agent at a time, with the same results (last_update_stacked() tells).
+//
+// Stacked updates work on copies of the agents' state; store() writes them back. Between the
+// first update and store() the agents must not be updated, loaded, saved or used to act. The
+// agents must share one network shape and have taken the same number of steps.
+class AgentStack {
+ public:
+  explicit AgentStack(const std::vector<Agent*>& agents);
+  ~AgentStack();
+  AgentStack(const AgentStack&) = delete;
+  AgentStack& operator=(const AgentStack&) = delete;
+
+  std::size_t size() const;
+  // One cql_update of agent i on mbs[i], for every i; all minibatches have the same size.
+  std::vector<UpdateStats> cql_update(const std::vector<Transitions>& mbs);
+  // One h2o_update of agent i on (real[i], sim[i], weights[i]); sizes equal across agents.
+  std::vector<UpdateStats> h2o_update(const std::vector<Transitions>& real,
+                                      const std::vector<Transitions>& sim,
+                                      const std::vector<SimRowWeights>& weights);
+  // Whether the last update ran as one stacked computation.
+  bool last_update_stacked() const;
+  // Writes the networks, targets, temperatures and Adam states back into the agents; the next
+  // update copies them again.
+  void store();
+
+ private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
