@@ -111,6 +111,11 @@ Key<T> noted(Key<T> k, std::string note) {
   return k;
 }
 template <typename T>
+Key<T> added_later(Key<T> k) {
+  k.added_later = true;
+  return k;
+}
+template <typename T>
 Key<T> expecting(Key<T> k, std::string expected) {
   k.expected = std::move(expected);
   return k;
@@ -280,6 +285,12 @@ std::vector<Key<Config>> make_config_keys() {
              "the dynamics ratio w is clamped to [ratio_min, ratio_max]"),
       number("h2o.ratio_max", MFHRL_AT(h2o.ratio_max), 1.0, any_number(),
              "0 < ratio_min <= ratio_max"),
+      added_later(noted(
+          number("h2o.real_penalty", MFHRL_AT(h2o.real_penalty), 0.0, nonnegative(),
+                 "weight of a CQL(H) term (cql.actions sampled actions) at the real rows' states; "
+                 "0: none, as in the H2O code"),
+          "Not in H2O: it keeps the offline phase's conservatism on the real data through the "
+          "online phase (a CQL start loses it at the switch to H2O; docs/LEARNING.md).")),
 
       integer("igm.history", MFHRL_AT(igm.history), 8,
               {1, 1000, "M; every round re-evaluates every policy on K * M batches"}, "M"),

@@ -212,6 +212,7 @@ std::string to_yaml(const Config& c) {
   YAML::Node n;
   for (const auto& k : detail::config_keys()) {
     const std::string section = k.section();
+    if (k.added_later && k.get(c) == k.fallback) continue;
     if (k.type == detail::Type::kLevels) {
       for (const auto& l : c.levels) n[section][k.leaf()].push_back(level_node(l));
     } else if (k.type == detail::Type::kLevel) {

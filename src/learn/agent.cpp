@@ -30,7 +30,9 @@ struct UpdatePlan {
   torch::Tensor sim_log_omega;  // ([S,] n_sim) log omega for Penalty::kGap
   Penalty penalty = Penalty::kNone;
   double penalty_weight = 0.0;  // its weight in the critic loss
-  bool backup_entropy = true;   // -alpha log pi(a'|s') in the target
+  // Weight of a CQL(H) term at the real rows' states, on top of `penalty` (h2o.real_penalty).
+  double real_cql_weight = 0.0;
+  bool backup_entropy = true;  // -alpha log pi(a'|s') in the target
 };
 
 // Re-initialises the last Linear of net: Xavier-uniform with gain 1e-2, zero bias.
@@ -277,6 +279,13 @@ std::vector<UpdateStats> update(const AgentSpec& spec, const Params& p, const Ba
     const auto v1 = p.values(p1), v2 = p.values(p2);
     for (std::size_t i = 0; i < st.size(); ++i) st[i].cql_penalty = 0.5 * (v1[i] + v2[i]);
   }
+  if (plan.real_cql_weight > 0.0) {
+    const auto [lse1, lse2] =
+        logsumexp_q(spec, p, b.obs.slice(ax, 0, nr), b.next_obs.slice(ax, 0, nr));
+    const auto r1 = p.mean_rows(lse1) - p.mean_rows(q1v.slice(ax, 0, nr));
+    const auto r2 = p.mean_rows(lse2) - p.mean_rows(q2v.slice(ax, 0, nr));
+    critic_total = critic_total + plan.real_cql_weight * (r1 + r2);
+  }
   const auto c1 = p.values(l1), c2 = p.values(l2), qm = p.values(p.mean_rows(q1v.slice(ax, 0, nr)));
   const auto al = p.values(actor_loss), ct = p.values(critic_total), tl = p.values(alpha_loss);
   for (std::size_t i = 0; i < st.size(); ++i) {
@@ -347,6 +356,7 @@ UpdatePlan h2o_plan(const AgentSpec& s, std::int64_t n_real) {
   plan.n_real = n_real;
   plan.penalty = s.h2o.conservative == Conservative::kGap ? Penalty::kGap : Penalty::kCqlSim;
   plan.penalty_weight = s.h2o.penalty;
+  plan.real_cql_weight = s.h2o.real_penalty;
   plan.backup_entropy = s.h2o.backup_entropy;
   return plan;
 }
@@ -946,10 +956,12 @@ std::vector<UpdateStats> AgentStack::h2o_update(const std::vector<Transitions>& 
   }
   UpdatePlan plan = h2o_plan(spec, static_cast<std::int64_t>(real[0].size()));
   const std::size_t nr = real[0].size(), ns = sim[0].size();
-  const std::size_t penalty_rows = spec.h2o.conservative == Conservative::kSampledActions
-                                       ? ns * 3 * static_cast<std::size_t>(spec.cql.actions)
-                                       : 0;
-  im.last_stacked = im.stackable({nr, ns}, std::max(nr + ns, penalty_rows));
+  const auto actions3 = 3 * static_cast<std::size_t>(spec.cql.actions);
+  const std::size_t sim_penalty_rows =
+      spec.h2o.conservative == Conservative::kSampledActions ? ns * actions3 : 0;
+  const std::size_t real_penalty_rows = spec.h2o.real_penalty > 0.0 ? nr * actions3 : 0;
+  im.last_stacked =
+      im.stackable({nr, ns}, std::max({nr + ns, sim_penalty_rows, real_penalty_rows}));
   if (!im.last_stacked) {
     im.release();
     std::vector<UpdateStats> out;

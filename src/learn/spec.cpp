@@ -64,6 +64,8 @@ void validate(const AgentSpec& s) {
           s.cql.weight);
   require(s.h2o.penalty >= 0.0 && std::isfinite(s.h2o.penalty), "h2o.penalty",
           "a finite number >= 0", s.h2o.penalty);
+  require(s.h2o.real_penalty >= 0.0 && std::isfinite(s.h2o.real_penalty), "h2o.real_penalty",
+          "a finite number >= 0", s.h2o.real_penalty);
   require(s.h2o.input_noise >= 0.0 && std::isfinite(s.h2o.input_noise), "h2o.input_noise",
           "a finite number >= 0", s.h2o.input_noise);
   require_widths(s.h2o.disc_hidden, "h2o.disc_hidden");

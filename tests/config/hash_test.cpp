@@ -210,5 +210,22 @@ reference:
 )");
 }
 
+// A key added after run files stored hashes (h2o.real_penalty) is written only when it differs
+// from its default, so every config above keeps its hash; set, it is in the text and round-trips.
+TEST(ConfigHash, KeyAddedLaterIsWrittenOnlyAwayFromItsDefault) {
+  const Config d = load_config({});
+  EXPECT_EQ(to_yaml(d).find("real_penalty"), std::string::npos);
+  ConfigSource s;
+  s.overrides = {"h2o.real_penalty=2.5"};
+  const Config c = load_config(s);
+  EXPECT_DOUBLE_EQ(c.h2o.real_penalty, 2.5);
+  const std::string y = to_yaml(c);
+  EXPECT_NE(y.find("  real_penalty: 2.5\n"), std::string::npos) << y;
+  EXPECT_NE(config_hash(c), config_hash(d));
+  EXPECT_DOUBLE_EQ(parse_config_text(y, "resolved").h2o.real_penalty, 2.5);
+  s.overrides = {"h2o.real_penalty=0"};
+  EXPECT_EQ(config_hash(load_config(s)), config_hash(d));
+}
+
 }  // namespace
 }  // namespace mfhrl::config

@@ -122,6 +122,38 @@ double q_on_zero_rewards(bool backup_entropy) {
   return agent.q_value(&o, &a);
 }
 
+// Q gap between the data action (-0.5) and an action no row has (0.8) after H2O steps with
+// h2o.real_penalty = weight: real and simulated rows all near -0.5, rewards 0, no gap term.
+double h2o_real_penalty_gap(double weight) {
+  AgentSpec s = toy::small_spec(1, 1);
+  s.net.actor_lr = s.net.critic_lr = 1e-3;
+  s.net.gamma = 0.0;
+  s.h2o.penalty = 0.0;
+  s.h2o.real_penalty = weight;
+  s.cql.actions = 4;
+  Agent agent(s, 2, 0);
+  Rng rng(2, Stream::kTest, 0);
+  for (int step = 0; step < 400; ++step) {
+    Transitions real = toy::random_batch(rng, 1, 1, 32), sim = toy::random_batch(rng, 1, 1, 32);
+    for (Transitions* t : {&real, &sim}) {
+      for (auto& a : t->act) a = static_cast<float>(-0.5 + 0.1 * (rng.uniform() - 0.5));
+      std::fill(t->rew.begin(), t->rew.end(), 0.0f);
+      std::fill(t->terminal.begin(), t->terminal.end(), 1);
+    }
+    agent.h2o_update(real, sim, SimRowWeights{});
+  }
+  const float o = 0.0f, in = -0.5f, out = 0.8f;
+  return agent.q_value(&o, &in) - agent.q_value(&o, &out);
+}
+
+TEST(AgentTest, H2oRealPenaltyPushesDownActionsOutsideTheRealData) {
+  const double plain = h2o_real_penalty_gap(0.0);
+  const double conservative = h2o_real_penalty_gap(5.0);
+  EXPECT_LT(std::abs(plain), 0.5);
+  EXPECT_GT(conservative, 1.0);
+  EXPECT_GT(conservative, plain + 1.0) << "plain gap " << plain;
+}
+
 TEST(AgentTest, CqlTargetHasNoEntropyBonusUnlessConfigured) {
   EXPECT_NEAR(q_on_zero_rewards(false), 0.0, 0.1);
   // -alpha log pi of the initial 1-d policy (std e^-1) is about 0.9 per step; a tenth of its

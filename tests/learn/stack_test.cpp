@@ -42,7 +42,8 @@ struct Case {
   int agents, rows;  // rows: of a CQL minibatch; H2O takes rows / 2 real and rows / 2 simulated
   Conservative conservative;
   bool ratios, gaps;
-  bool stacked;  // expected: every row count a multiple of 32 and more than one agent
+  bool stacked;               // expected: every row count a multiple of 32 and more than one agent
+  double real_penalty = 0.0;  // h2o.real_penalty
 };
 
 class StackTest : public ::testing::TestWithParam<Case> {};
@@ -55,6 +56,7 @@ TEST_P(StackTest, MatchesUpdatesOneAtATimeBitForBit) {
   AgentSpec s = toy::small_spec(kObs, kAct);
   s.cql.actions = 3;
   s.h2o.conservative = c.conservative;
+  s.h2o.real_penalty = c.real_penalty;
   std::vector<Agent> alone = make_agents(s, c.agents), together = make_agents(s, c.agents);
   Rng rng(4, Stream::kTest, 0);
   AgentStack stack(pointers(together));
@@ -111,6 +113,9 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"gap_uniform_8x64", 8, 64, Conservative::kGap, false, false, true},
         Case{"sampled_actions_8x64", 8, 64, Conservative::kSampledActions, true, false, true},
         Case{"gap_2x128", 2, 128, Conservative::kGap, true, true, true},
+        Case{"gap_real_penalty_3x64", 3, 64, Conservative::kGap, true, true, true, 2.0},
+        Case{"sampled_actions_real_penalty_2x64", 2, 64, Conservative::kSampledActions, true, false,
+             true, 0.5},
         // 24 rows (12 and 12 for H2O): one agent at a time, same bits
         Case{"sampled_actions_3x24", 3, 24, Conservative::kSampledActions, true, false, false},
         Case{"one_agent", 1, 64, Conservative::kGap, true, true, false}),

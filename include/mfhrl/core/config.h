@@ -171,6 +171,8 @@ struct H2oConfig {
   int disc_steps_per_update = 1;  // discriminator steps per H2O update index (0: never trained)
   double ratio_min = 1e-5;
   double ratio_max = 1.0;
+  // Weight of a CQL(H) term at the real rows' states (0: none, as in the H2O code).
+  double real_penalty = 0.0;
 };
 
 struct IgmConfig {

@@ -52,7 +52,9 @@ class Agent {
   // h2o.penalty * term, with h2o.conservative:
   //   gap: clamp(logsumexp_{sim rows} [Q_j(s, a) + log omega] - mean_real Q_j, -1000, 1000),
   //        omega = u / sum(u) (the H2O code's dynamics-gap weighting of simulated Q);
-  //   sampled_actions: the CQL(H) penalty above over the simulated states.
+  //   sampled_actions: the CQL(H) penalty above over the simulated states;
+  // plus h2o.real_penalty * the CQL(H) penalty above over the real states when that is > 0 (not in
+  // H2O; its penalty actions are drawn after those of the term before).
   // The actor and temperature use real and simulated states. weights: one entry per simulated row.
   UpdateStats h2o_update(const Transitions& real, const Transitions& sim,
                          const SimRowWeights& weights);
