@@ -21,7 +21,9 @@ struct HashCase {
 const std::vector<HashCase>& hash_cases() {
   static const std::vector<HashCase> cases = {
       {"defaults", {}, {}, false, "a3f23555ebf1e8a0"},
-      {"demo", {}, {}, true, "1c347d276b68d212"},
+      // The demo gained h2o.real_penalty: 5 (2026-12-02); with it at 0 it is the earlier demo.
+      {"demo", {}, {}, true, "b50ec69e764f2c25"},
+      {"demo, real_penalty 0", {}, {"h2o.real_penalty=0"}, true, "1c347d276b68d212"},
       {"tiny", {"tiny.yaml"}, {}, false, "32fe10611934666e"},
       {"learning/base", {"learning/base.yaml"}, {}, false, "068738da13fefaa2"},
       {"learning/sac", {"learning/sac.yaml"}, {}, false, "1919f2cc669cd7b8"},
@@ -49,7 +51,7 @@ const std::vector<HashCase>& hash_cases() {
        {},
        {"real.name=gap", "real.gravity_scale=1.1", "real.timestep=0.025", "real.substeps=2"},
        true,
-       "0957bac0e9c6b947"},
+       "2c206ad896f131d8"},
       {"every-enum",
        {},
        {"fidelity.cost=measured", "offline.obs_normalization=dataset", "online.rollout=map",
