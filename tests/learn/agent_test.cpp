@@ -46,33 +46,54 @@ TEST(AgentTest, SacLearnsContinuousBandit) {
   EXPECT_NEAR(agent.q_value(&o, &worse), -1.0, 0.15);
 }
 
-// Q gap between an in-data action (-0.5) and an out-of-data one (0.8) after n CQL steps.
-double cql_gap(double weight) {
+// n rows at actions near -0.5 with reward 0, all terminal.
+Transitions rows_near_minus_half(Rng& rng, int n) {
+  Transitions mb = toy::random_batch(rng, 1, 1, n);
+  for (auto& a : mb.act) a = static_cast<float>(-0.5 + 0.1 * (rng.uniform() - 0.5));
+  std::fill(mb.rew.begin(), mb.rew.end(), 0.0f);
+  std::fill(mb.terminal.begin(), mb.terminal.end(), 1);
+  return mb;
+}
+
+// Q gap between the data action (-0.5) and an action no row has (0.8) after 400 steps with the
+// conservative weight `weight`: CQL steps on 64 rows (cql.weight), or H2O steps on 32 real and
+// 32 simulated rows (h2o.real_penalty, with the gap term off).
+double out_of_data_gap(UpdateKind kind, double weight) {
   AgentSpec s = toy::small_spec(1, 1);
   s.net.actor_lr = s.net.critic_lr = 1e-3;
   s.net.gamma = 0.0;
   s.cql.weight = weight;
+  s.h2o.penalty = 0.0;
+  s.h2o.real_penalty = weight;
   s.cql.actions = 4;
   Agent agent(s, 2, 0);
   Rng rng(2, Stream::kTest, 0);
   for (int step = 0; step < 400; ++step) {
-    Transitions mb = toy::random_batch(rng, 1, 1, 64);
-    for (auto& a : mb.act) a = static_cast<float>(-0.5 + 0.1 * (rng.uniform() - 0.5));
-    std::fill(mb.rew.begin(), mb.rew.end(), 0.0f);
-    std::fill(mb.terminal.begin(), mb.terminal.end(), 1);
-    const UpdateStats st = agent.cql_update(mb);
-    EXPECT_TRUE(std::isfinite(st.cql_penalty));
+    if (kind == UpdateKind::kCql) {
+      EXPECT_TRUE(std::isfinite(agent.cql_update(rows_near_minus_half(rng, 64)).cql_penalty));
+    } else {
+      const Transitions real = rows_near_minus_half(rng, 32), sim = rows_near_minus_half(rng, 32);
+      agent.h2o_update(real, sim, SimRowWeights{});
+    }
   }
   const float o = 0.0f, in = -0.5f, out = 0.8f;
   return agent.q_value(&o, &in) - agent.q_value(&o, &out);
 }
 
-TEST(AgentTest, CqlPenaltyPushesDownOutOfDataActions) {
-  const double plain = cql_gap(0.0);
-  const double conservative = cql_gap(5.0);
+void expect_pushed_down(UpdateKind kind) {
+  const double plain = out_of_data_gap(kind, 0.0);
+  const double conservative = out_of_data_gap(kind, 5.0);
   EXPECT_LT(std::abs(plain), 0.5);
   EXPECT_GT(conservative, 1.0);
   EXPECT_GT(conservative, plain + 1.0) << "plain gap " << plain;
+}
+
+TEST(AgentTest, CqlPenaltyPushesDownOutOfDataActions) {
+  expect_pushed_down(UpdateKind::kCql);
+}
+
+TEST(AgentTest, H2oRealPenaltyPushesDownActionsOutsideTheRealData) {
+  expect_pushed_down(UpdateKind::kH2o);
 }
 
 // Q(0, 0.3) after H2O steps where the simulator pays 1 less reward than the real system, all its
@@ -120,38 +141,6 @@ double q_on_zero_rewards(bool backup_entropy) {
   }
   const float o = 0.0f, a = 0.0f;
   return agent.q_value(&o, &a);
-}
-
-// Q gap between the data action (-0.5) and an action no row has (0.8) after H2O steps with
-// h2o.real_penalty = weight: real and simulated rows all near -0.5, rewards 0, no gap term.
-double h2o_real_penalty_gap(double weight) {
-  AgentSpec s = toy::small_spec(1, 1);
-  s.net.actor_lr = s.net.critic_lr = 1e-3;
-  s.net.gamma = 0.0;
-  s.h2o.penalty = 0.0;
-  s.h2o.real_penalty = weight;
-  s.cql.actions = 4;
-  Agent agent(s, 2, 0);
-  Rng rng(2, Stream::kTest, 0);
-  for (int step = 0; step < 400; ++step) {
-    Transitions real = toy::random_batch(rng, 1, 1, 32), sim = toy::random_batch(rng, 1, 1, 32);
-    for (Transitions* t : {&real, &sim}) {
-      for (auto& a : t->act) a = static_cast<float>(-0.5 + 0.1 * (rng.uniform() - 0.5));
-      std::fill(t->rew.begin(), t->rew.end(), 0.0f);
-      std::fill(t->terminal.begin(), t->terminal.end(), 1);
-    }
-    agent.h2o_update(real, sim, SimRowWeights{});
-  }
-  const float o = 0.0f, in = -0.5f, out = 0.8f;
-  return agent.q_value(&o, &in) - agent.q_value(&o, &out);
-}
-
-TEST(AgentTest, H2oRealPenaltyPushesDownActionsOutsideTheRealData) {
-  const double plain = h2o_real_penalty_gap(0.0);
-  const double conservative = h2o_real_penalty_gap(5.0);
-  EXPECT_LT(std::abs(plain), 0.5);
-  EXPECT_GT(conservative, 1.0);
-  EXPECT_GT(conservative, plain + 1.0) << "plain gap " << plain;
 }
 
 TEST(AgentTest, CqlTargetHasNoEntropyBonusUnlessConfigured) {
