@@ -90,7 +90,8 @@ struct Key {
   std::string note;     // a paragraph above the key there (empty: none)
   // A key added after run files began to store config_hash: to_yaml writes it only when its value
   // differs from `fallback`, so the text (and hash) of every config that leaves it at its default
-  // is what earlier builds wrote, and their run files still resume.
+  // is what earlier builds wrote, and their run files still resume. Config keys only: to_yaml
+  // writes every level key (a level key marked so would still be written).
   bool added_later = false;
   std::function<Value(const T&)> get;
   std::function<void(T&, const Value&)> set;

@@ -81,15 +81,16 @@ double update_flops(const AgentSpec& s, UpdateKind kind, int batch) {
   const double rows = kind == UpdateKind::kH2o ? 2.0 * batch : batch;
   // Target (forward only) + critics (fwd+bwd) + actor (fwd+bwd; critics without weight grads).
   double f = rows * ((a + 2 * q) + 3 * 2 * q + (3 * a + 2 * 2 * q));
-  const bool sampled =
-      kind == UpdateKind::kCql ||
-      (kind == UpdateKind::kH2o && s.h2o.conservative == Conservative::kSampledActions);
-  if (sampled) {
-    // Penalty: pi(s) and pi(s') at N rows per state (forward only), twin critics at 3N (fwd+bwd).
-    const double n = static_cast<double>(batch) * s.cql.actions;
-    f += 2 * n * a + 3 * n * 2 * q * 3;
+  // States with a CQL(H) term: CQL's minibatch; H2O's simulated rows (sampled_actions) and its
+  // real rows (h2o.real_penalty > 0).
+  double states = kind == UpdateKind::kCql ? batch : 0.0;
+  if (kind == UpdateKind::kH2o) {
+    if (s.h2o.conservative == Conservative::kSampledActions) states += batch;
+    if (s.h2o.real_penalty > 0.0) states += batch;
   }
-  return f;
+  // Penalty: pi(s) and pi(s') at N rows per state (forward only), twin critics at 3N (fwd+bwd).
+  const double n = states * s.cql.actions;
+  return f + 2 * n * a + 3 * n * 2 * q * 3;
 }
 
 }  // namespace mfhrl::learn

@@ -26,11 +26,12 @@ class EnsembleReturnsTest(unittest.TestCase):
     def setUp(self):
         self.tmp = tempfile.mkdtemp(prefix="mfhrl-ensemble-test.")
         nan = float("nan")
-        # Run a: medians 20, 0 (round 2 not evaluated), 2; run b: medians 40, 10.
+        # Run a: medians 20, - (round 2 not evaluated), 2; run b: medians 40 (round 1), 10 (round 5).
         write_run(os.path.join(self.tmp, "a-s0.h5"),
                   [[10, 20, 30], [nan, nan, nan], [-5, 2, 7]], [30, 1, 7], [1, 2, 3])
-        write_run(os.path.join(self.tmp, "a-s1.h5"), [[40, 40, 50], [-100, 10, 20]], [50, 20],
-                  [4, 5])
+        write_run(os.path.join(self.tmp, "a-s1.h5"),
+                  [[40, 40, 50], [nan, nan, nan], [nan, nan, nan], [nan, nan, nan],
+                   [-100, 10, 20]], [50, 1, 1, 1, 21], [1, 2, 3, 4, 5])
 
     def tearDown(self):
         shutil.rmtree(self.tmp)
@@ -45,9 +46,9 @@ class EnsembleReturnsTest(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         row = r.stdout.splitlines()[2]
         # first-round medians 20 and 40 -> 30; lowest 2 and 10 -> 6; last 2 and 10 -> 6;
-        # 2 negative of 12 evaluated returns -> 17%; lowest -100; final (7 + 20) / 2 = 13.5;
-        # last evaluated rounds 3 and 2 -> 2.5 (printed 2); wall (3 + 5) / 2 = 4 s.
-        self.assertEqual(row, "| A (2) | 30 | 6 | 6 | 17% | -100 | 14 | 2 | 4 s |")
+        # 2 negative of 12 evaluated returns -> 17%; lowest -100; final (7 + 21) / 2 = 14;
+        # last evaluated rounds 3 and 5 -> 4; wall (3 + 5) / 2 = 4 s.
+        self.assertEqual(row, "| A (2) | 30 | 6 | 6 | 17% | -100 | 14 | 4 | 4 s |")
         self.assertTrue(os.path.getsize(os.path.join(self.tmp, "p.png")) > 0)
 
     def test_bad_arguments_exit_2(self):

@@ -68,6 +68,12 @@ TEST(SpecTest, UpdateFlopsKnownAnswer) {
   // H2O with h2o.conservative: sampled_actions adds the penalty on the simulated row (2400).
   s.h2o.conservative = Conservative::kSampledActions;
   EXPECT_DOUBLE_EQ(update_flops(s, UpdateKind::kH2o, 1), 2784.0);
+  // h2o.real_penalty adds the same penalty on the real row (2400 more).
+  s.h2o.real_penalty = 5.0;
+  EXPECT_DOUBLE_EQ(update_flops(s, UpdateKind::kH2o, 1), 5184.0);
+  s.h2o.conservative = Conservative::kGap;
+  EXPECT_DOUBLE_EQ(update_flops(s, UpdateKind::kH2o, 1), 2784.0);
+  s.h2o.real_penalty = 0.0;
   // Critics of {2, 2} (critic_hidden; the actor keeps {2}): q = 2*(2*2) + 2*(2*2) + 2*(2*1) = 20,
   // so SAC is (12 + 40) + 3 * 40 + (3 * 12 + 2 * 40) = 288.
   s.critic_hidden = {2, 2};

@@ -44,6 +44,7 @@ struct Case {
   bool ratios, gaps;
   bool stacked;               // expected: every row count a multiple of 32 and more than one agent
   double real_penalty = 0.0;  // h2o.real_penalty
+  int actions = 3;            // cql.actions
 };
 
 class StackTest : public ::testing::TestWithParam<Case> {};
@@ -54,7 +55,7 @@ class StackTest : public ::testing::TestWithParam<Case> {};
 TEST_P(StackTest, MatchesUpdatesOneAtATimeBitForBit) {
   const Case& c = GetParam();
   AgentSpec s = toy::small_spec(kObs, kAct);
-  s.cql.actions = 3;
+  s.cql.actions = c.actions;
   s.h2o.conservative = c.conservative;
   s.h2o.real_penalty = c.real_penalty;
   std::vector<Agent> alone = make_agents(s, c.agents), together = make_agents(s, c.agents);
@@ -116,6 +117,10 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"gap_real_penalty_3x64", 3, 64, Conservative::kGap, true, true, true, 2.0},
         Case{"sampled_actions_real_penalty_2x64", 2, 64, Conservative::kSampledActions, true, false,
              true, 0.5},
+        // 32 real rows x 150 penalty actions x width 32 passes 2^17 floats: the real-row term
+        // alone makes the H2O steps loop (without it, 64 rows would stack)
+        Case{"gap_real_penalty_too_wide_2x64", 2, 64, Conservative::kGap, true, true, false, 1.0,
+             50},
         // 24 rows (12 and 12 for H2O): one agent at a time, same bits
         Case{"sampled_actions_3x24", 3, 24, Conservative::kSampledActions, true, false, false},
         Case{"one_agent", 1, 64, Conservative::kGap, true, true, false}),

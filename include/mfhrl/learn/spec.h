@@ -25,7 +25,8 @@ struct AgentSpec {
 };
 
 // Losses are means over the twin critics; the critics minimise the sum of both, i.e.
-// 2 * (critic_loss + weight * cql_penalty).
+// 2 * (critic_loss + weight * cql_penalty), plus 2 * h2o.real_penalty * (the CQL(H) term at the
+// real rows' states) in H2O, which is not in these stats.
 struct UpdateStats {
   double critic_loss = 0.0;  // Bellman MSE (importance-weighted on simulated rows for H2O)
   double actor_loss = 0.0;   // E[alpha * log pi(a|s) - min_j Q_j(s, a)]
