@@ -47,3 +47,9 @@ for s in 0 1 2 3 4; do
       --force seed=$s eval.all_every=1 ${v#*:} > "e1/${v%%:*}-s$s.log" 2>&1
   done
 done
+
+# The h2o.real_penalty 5 runs again with 10 evaluation episodes per policy (posterior-ep10.md).
+for s in 0 1 2 3 4; do
+  "${MPI[@]}" "$M" run "${C[@]}" --pretrained e1/pretrained.h5 --out e1/critic-rp5-ep10-s$s.h5 \
+    --force seed=$s eval.all_every=1 h2o.real_penalty=5 eval.episodes=10 > e1/critic-rp5-ep10-s$s.log 2>&1
+done
