@@ -212,6 +212,18 @@ std::pair<torch::Tensor, torch::Tensor> logsumexp_q(const AgentSpec& spec, const
   return {one(p.q1), one(p.q2)};
 }
 
+// CQL(H) of both critics at the states obs (next states next_obs): mean logsumexp over the
+// sampled actions minus the mean Q of the real rows, [0, nr) of q1v and q2v.
+std::pair<torch::Tensor, torch::Tensor> cql_h(const AgentSpec& spec, const Params& p,
+                                              const torch::Tensor& obs,
+                                              const torch::Tensor& next_obs, std::int64_t nr,
+                                              const torch::Tensor& q1v, const torch::Tensor& q2v) {
+  const std::int64_t ax = p.row_axis();
+  const auto [lse1, lse2] = logsumexp_q(spec, p, obs, next_obs);
+  return {p.mean_rows(lse1) - p.mean_rows(q1v.slice(ax, 0, nr)),
+          p.mean_rows(lse2) - p.mean_rows(q2v.slice(ax, 0, nr))};
+}
+
 // The conservative term of both critics (before its weight), given their Q on the minibatch.
 std::pair<torch::Tensor, torch::Tensor> penalty(const AgentSpec& spec, const Params& p,
                                                 const Batch& b, const UpdatePlan& plan,
@@ -228,9 +240,7 @@ std::pair<torch::Tensor, torch::Tensor> penalty(const AgentSpec& spec, const Par
   const bool on_sim = plan.penalty == Penalty::kCqlSim;
   const auto ps = on_sim ? b.obs.slice(ax, nr, n) : b.obs;
   const auto ps2 = on_sim ? b.next_obs.slice(ax, nr, n) : b.next_obs;
-  const auto [lse1, lse2] = logsumexp_q(spec, p, ps, ps2);
-  return {p.mean_rows(lse1) - p.mean_rows(q1v.slice(ax, 0, nr)),
-          p.mean_rows(lse2) - p.mean_rows(q2v.slice(ax, 0, nr))};
+  return cql_h(spec, p, ps, ps2, nr, q1v, q2v);
 }
 
 // The one update path: every policy of p, each with its own rows of b.
@@ -280,10 +290,8 @@ std::vector<UpdateStats> update(const AgentSpec& spec, const Params& p, const Ba
     for (std::size_t i = 0; i < st.size(); ++i) st[i].cql_penalty = 0.5 * (v1[i] + v2[i]);
   }
   if (plan.real_cql_weight > 0.0) {
-    const auto [lse1, lse2] =
-        logsumexp_q(spec, p, b.obs.slice(ax, 0, nr), b.next_obs.slice(ax, 0, nr));
-    const auto r1 = p.mean_rows(lse1) - p.mean_rows(q1v.slice(ax, 0, nr));
-    const auto r2 = p.mean_rows(lse2) - p.mean_rows(q2v.slice(ax, 0, nr));
+    const auto [r1, r2] =
+        cql_h(spec, p, b.obs.slice(ax, 0, nr), b.next_obs.slice(ax, 0, nr), nr, q1v, q2v);
     critic_total = critic_total + plan.real_cql_weight * (r1 + r2);
   }
   const auto c1 = p.values(l1), c2 = p.values(l2), qm = p.values(p.mean_rows(q1v.slice(ax, 0, nr)));

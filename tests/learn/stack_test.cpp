@@ -42,7 +42,8 @@ struct Case {
   int agents, rows;  // rows: of a CQL minibatch; H2O takes rows / 2 real and rows / 2 simulated
   Conservative conservative;
   bool ratios, gaps;
-  bool stacked;               // expected: every row count a multiple of 32 and more than one agent
+  // expected: more than one agent, every row count a multiple of 32, activations under 2^17
+  bool stacked;
   double real_penalty = 0.0;  // h2o.real_penalty
   int actions = 3;            // cql.actions
 };
