@@ -18,6 +18,13 @@ how many seeds it averages (n of n_expected). Writes into STUDY_DIR/report/:
       one panel per strategy; summary.md then also has, per strategy x budget, the mean Spearman
       rank correlation of posterior and return, and in how many runs the MAP policy is the best
       and is above the median of the L policies
+  regret_growth.{png,pdf}, regret_growth.csv  final regret against the budget Gamma on log-log
+      axes, per strategy, for the cumulative regret (sum over rounds) and the cost-weighted regret
+      (sum of cost_r * regret_r, the budget-unit regret): the OLS slope of log(regret) on
+      log(Gamma) over every run (seed x budget), with a 95% percentile bootstrap CI that resamples
+      seeds (each seed keeps its budgets; 2000 resamples, default_rng(0)). Runs whose regret is
+      <= 0 cannot enter a log and are counted in the table instead. Slope 1 is linear growth;
+      sqrt(Gamma) log(Gamma) has the local slope 0.5 + 1/ln(Gamma) (0.64 at Gamma = 1000).
   summary.csv, summary.md     per strategy x budget: final return, normalized score, cumulative
       regret as mean and 95% CI half-width (Student t over seeds: exact for a few seeds and
       checkable by hand; empty for n = 1), n, n_expected, excluded runs
@@ -274,13 +281,98 @@ def plot_mechanism(st, runs, out_dir):
     return True
 
 
+def loglog_slope(points):
+    """OLS slope of log(regret) on log(budget) over [(budget, regret)] with regret > 0.
+
+    nan when fewer than two distinct budgets remain.
+    """
+    pts = [(math.log(b), math.log(r)) for b, r in points if r > 0 and b > 0]
+    if len({x for x, _ in pts}) < 2:
+        return math.nan
+    x = np.array([p[0] for p in pts])
+    y = np.array([p[1] for p in pts])
+    xc = x - x.mean()
+    return float((xc * (y - y.mean())).sum() / (xc * xc).sum())
+
+
+def slope_with_ci(by_seed, rng):
+    """(slope, ci_low, ci_high) over {seed: [(budget, regret)]}; the CI resamples seeds."""
+    seeds = sorted(by_seed)
+    slope = loglog_slope([p for s in seeds for p in by_seed[s]])
+    if len(seeds) < 2 or math.isnan(slope):
+        return slope, math.nan, math.nan
+    boot = []
+    for _ in range(BOOTSTRAP):
+        pick = rng.integers(0, len(seeds), size=len(seeds))
+        b = loglog_slope([p for i in pick for p in by_seed[seeds[i]]])
+        if not math.isnan(b):
+            boot.append(b)
+    if not boot:
+        return slope, math.nan, math.nan
+    return slope, float(np.percentile(boot, 2.5)), float(np.percentile(boot, 97.5))
+
+
+GROWTH_COLUMNS = (("cumulative_regret", "cumulative regret (sum over rounds)"),
+                  ("cost_weighted_regret", "cost-weighted regret (sum of cost x regret)"))
+
+
+def regret_growth(st, runs, rng):
+    """Rows (strategy, column, slope, lo, hi, points used, points <= 0) for every strategy."""
+    out = []
+    for column, _ in GROWTH_COLUMNS:
+        for strategy in st["strategies"]:
+            by_seed, nonpos = {}, 0
+            for budget in st["budgets"]:
+                for seed, tr in runs[(strategy, budget)].items():
+                    if column not in tr:
+                        continue
+                    r = float(tr[column][-1])
+                    nonpos += r <= 0
+                    by_seed.setdefault(seed, []).append((float(budget), r))
+            used = sum(1 for v in by_seed.values() for _, r in v if r > 0)
+            if not by_seed:
+                continue
+            slope, lo, hi = slope_with_ci(by_seed, rng)
+            out.append((strategy, column, slope, lo, hi, used, nonpos))
+    return out
+
+
+def plot_growth(st, runs, out_dir):
+    """Final regret against the budget, log-log, one panel per regret column."""
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(GROWTH_COLUMNS), figsize=(5 * len(GROWTH_COLUMNS), 3.8),
+                             squeeze=False)
+    for ax, (column, label) in zip(axes[0], GROWTH_COLUMNS):
+        for strategy in st["strategies"]:
+            xs, ys = [], []
+            for budget in st["budgets"]:
+                rs = [float(tr[column][-1]) for tr in runs[(strategy, budget)].values()
+                      if column in tr and tr[column][-1] > 0]
+                if rs:
+                    xs.append(float(budget))
+                    ys.append(float(np.mean(rs)))
+            if xs:
+                ax.plot(xs, ys, marker="o", label=strategy)
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("budget Gamma")
+        ax.set_ylabel(f"final {label}")
+        ax.grid(alpha=0.3, which="both")
+        ax.legend(fontsize="small")
+    fig.tight_layout()
+    for ext in ("png", "pdf"):
+        fig.savefig(os.path.join(out_dir, f"regret_growth.{ext}"), dpi=120)
+    plt.close(fig)
+
+
 def _fmt(m, h):
     if math.isnan(m):
         return "–"
     return f"{m:.2f}" if math.isnan(h) else f"{m:.2f} ± {h:.2f}"
 
 
-def write_markdown(st, table, counts, problems, path, mech=()):
+def write_markdown(st, table, counts, problems, path, mech=(), growth=()):
     """summary.md: table, level counts, the posterior's ranking and every run not used."""
     lines = [f"# Study `{st['name']}`", "",
              "Final values: mean ± 95% CI half-width (Student t over seeds); n of n_expected "
@@ -306,6 +398,17 @@ def write_markdown(st, table, counts, problems, path, mech=()):
             lines.append(f"| {s} | {study_plan.format_budget(b)} | {n} | "
                          f"{'–' if math.isnan(rho) else f'{rho:.2f}'} | {best}/{n} | "
                          f"{above}/{n} |")
+    if growth:
+        lines += ["", "## Regret growth against the budget", "",
+                  "OLS slope of log(final regret) on log(Gamma) over every run; 95% CI: "
+                  "bootstrap over seeds. 1 is linear; sqrt(Gamma) log(Gamma) has the local slope "
+                  "0.5 + 1/ln(Gamma).", "",
+                  "| strategy | regret | slope | 95% CI | runs used | runs with regret <= 0 |",
+                  "|---|---|---|---|---|---|"]
+        for s, col, b, lo, hi, used, nonpos in growth:
+            ci = "–" if math.isnan(lo) else f"{lo:.2f} to {hi:.2f}"
+            lines.append(f"| {s} | {col} | {'–' if math.isnan(b) else f'{b:.2f}'} | {ci} | "
+                         f"{used} | {nonpos} |")
     lines += ["", "## Runs not used", ""]
     if problems:
         lines += [f"- `{os.path.relpath(p, os.path.dirname(os.path.dirname(p)))}` "
@@ -313,7 +416,7 @@ def write_markdown(st, table, counts, problems, path, mech=()):
                   for s, b, seed, p, why in problems]
     else:
         lines.append("None: every run the study asks for finished.")
-    lines += ["", "Figures: regret_vs_budget, return_vs_budget, levels (.png, .pdf).", ""]
+    lines += ["", "Figures: regret_vs_budget, return_vs_budget, levels, regret_growth (.png, .pdf).", ""]
     with open(path, "w") as f:
         f.write("\n".join(lines))
 
@@ -353,7 +456,14 @@ def main(argv):
     mech = mechanism_table(st, runs)
     if mech:
         plot_mechanism(st, runs, out)
-    write_markdown(st, table, counts, problems, os.path.join(out, "summary.md"), mech)
+    growth = regret_growth(st, runs, rng)
+    plot_growth(st, runs, out)
+    with open(os.path.join(out, "regret_growth.csv"), "w") as f:
+        f.write("strategy,regret,slope,ci95_low,ci95_high,runs_used,runs_nonpositive\n")
+        for row in growth:
+            f.write(",".join(str(x) if not isinstance(x, float) else f"{x:.6g}" for x in row)
+                    + "\n")
+    write_markdown(st, table, counts, problems, os.path.join(out, "summary.md"), mech, growth)
     print(f"report: {usable} of {usable + len(problems)} runs used; wrote {out}")
     return 3 if strict and problems else 0
 

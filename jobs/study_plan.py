@@ -12,6 +12,13 @@ Study directory layout (STUDY_DIR = out_dir):
   STUDY_DIR/tasks/seed<S>.tsv               one line per array task: the arguments of run.sbatch
   STUDY_DIR/logs/                           Slurm output of every job
 
+With `pretrained: DIR` (for example another study's STUDY_DIR/pretrained) the study submits no
+pretrain job: seed S's runs start at once from DIR/seed<S>.h5, which must exist. Studies that
+differ only in online keys (ablations of the threshold or the history) then share one ensemble
+per seed. A relative DIR is taken from the directory jobs/study.sh runs in (as the default
+out_dir, ./studies/<name>), so `pretrained: studies/cheetah-claim/pretrained` names the main
+study's ensembles.
+
 Relative paths in the study file (config, out_dir) are relative to the study file's directory.
 analysis/report.py imports this module for load_study() and run_path() so both agree.
 """
@@ -25,7 +32,7 @@ import sys
 
 STRATEGIES = ("igm", "uniform", "igm-nothreshold")
 FIELDS = ("name", "config", "seeds", "strategies", "budgets", "ranks", "time", "partition",
-          "overrides", "out_dir")
+          "overrides", "out_dir", "pretrained")
 REQUIRED = ("name", "config", "seeds", "strategies", "budgets")
 # The study sets these per run; an override would silently make every run the same.
 RESERVED_KEYS = ("seed", "strategy", "budget.total")
@@ -91,13 +98,23 @@ def load_study(path, check_files=True):
         _fail(path, "name", f"expected a word of letters, digits, '_', '.', '-', got {name!r}")
     st["name"] = name
 
-    cfg = raw["config"]
-    if not isinstance(cfg, str) or not cfg:
-        _fail(path, "config", f"expected a path to an mfhrl config file, got {cfg!r}")
-    cfg = os.path.normpath(os.path.join(base, cfg))
-    if check_files and not os.path.isfile(cfg):
-        _fail(path, "config", f"file not found: {cfg}")
-    st["config"] = cfg
+    # One config file, or a list merged in order (mfhrl --config A --config B: B's keys win).
+    cfgs = raw["config"]
+    listed = isinstance(cfgs, list)
+    if not listed:
+        cfgs = [cfgs]
+    if not cfgs:
+        _fail(path, "config", "expected a config file or a non-empty list of them, got []")
+    st["configs"] = []
+    for i, cfg in enumerate(cfgs):
+        field = f"config[{i}]" if listed else "config"
+        if not isinstance(cfg, str) or not cfg:
+            _fail(path, field, f"expected a path to an mfhrl config file, got {cfg!r}")
+        cfg = os.path.normpath(os.path.join(base, cfg))
+        if check_files and not os.path.isfile(cfg):
+            _fail(path, field, f"file not found: {cfg}")
+        st["configs"].append(cfg)
+    st["config"] = st["configs"][0]
 
     seeds = _check_list(path, raw, "seeds")
     for i, s in enumerate(seeds):
@@ -145,6 +162,18 @@ def load_study(path, check_files=True):
         _fail(path, "out_dir", f"expected a directory path, got {out!r}")
     st["out_dir"] = os.path.normpath(os.path.join(base, out)) if out else \
         os.path.join(os.getcwd(), "studies", name)
+
+    pre = raw.get("pretrained")
+    if pre is not None and (not isinstance(pre, str) or not pre):
+        _fail(path, "pretrained", f"expected a directory of seed<S>.h5 files, got {pre!r}")
+    # Relative to the directory jobs/study.sh runs in, like the default out_dir: both name a
+    # study's outputs, not files beside the study file.
+    st["pretrained"] = os.path.normpath(os.path.join(os.getcwd(), pre)) if pre else None
+    if pre and check_files:
+        for seed in seeds:
+            f = os.path.join(st["pretrained"], f"seed{seed}.h5")
+            if not os.path.isfile(f):
+                _fail(path, "pretrained", f"file not found for seed {seed}: {f}")
     return st
 
 
@@ -163,9 +192,9 @@ def run_path(study_dir, strategy, budget, seed):
     return os.path.join(study_dir, "runs", run_name(strategy, budget, seed) + ".h5")
 
 
-def pretrained_path(study_dir, seed):
-    """Offline-phase file of one seed inside a study directory."""
-    return os.path.join(study_dir, "pretrained", f"seed{seed}.h5")
+def pretrained_path(study_dir, seed, shared=None):
+    """Offline-phase file of one seed: in the study directory, or in the shared directory."""
+    return os.path.join(shared or os.path.join(study_dir, "pretrained"), f"seed{seed}.h5")
 
 
 def expected_runs(st, study_dir=None):
@@ -184,26 +213,37 @@ def _common_opts(st, ntasks):
     return opts
 
 
+def _config_args(st):
+    """CONFIG [--config MORE ...]: the first file is the sbatch scripts' CONFIG argument."""
+    extra = [a for c in st.get("configs", [st["config"]])[1:] for a in ("--config", c)]
+    return [st["config"], *extra]
+
+
 def plan(st, jobs_dir):
-    """Per seed: (pretrain argv, task lines, array argv with '{dep}' for the pretrain job id)."""
+    """Per seed: (pretrain argv, task lines, array argv with '{dep}' for the pretrain job id).
+
+    With a shared pretrained directory the pretrain argv is None and the array has no dependency.
+    """
     d = st["out_dir"]
     logs = os.path.join(d, "logs")
     out = []
+    shared = st.get("pretrained")
     for seed in st["seeds"]:
-        pre = pretrained_path(d, seed)
-        pre_cmd = ["sbatch", "--parsable", f"--job-name={st['name']}-pre-s{seed}",
+        pre = pretrained_path(d, seed, shared)
+        pre_cmd = None if shared else ["sbatch", "--parsable", f"--job-name={st['name']}-pre-s{seed}",
                    f"--output={logs}/%x_%j.out", *_common_opts(st, st["ranks"]),
-                   os.path.join(jobs_dir, "pretrain.sbatch"), st["config"], *st["overrides"],
+                   os.path.join(jobs_dir, "pretrain.sbatch"), *_config_args(st), *st["overrides"],
                    f"seed={seed}", "--out", pre]
         tasks = []
         for s in st["strategies"]:
             for b in st["budgets"]:
-                tasks.append([st["config"], *st["overrides"], f"seed={seed}", f"strategy={s}",
+                tasks.append([*_config_args(st), *st["overrides"], f"seed={seed}", f"strategy={s}",
                               f"budget.total={b}", "--out", run_path(d, s, b, seed),
                               "--pretrained", pre])
         task_file = os.path.join(d, "tasks", f"seed{seed}.tsv")
         arr_cmd = ["sbatch", "--parsable", f"--job-name={st['name']}-s{seed}",
-                   f"--array=0-{len(tasks) - 1}", "--dependency=afterok:{dep}",
+                   f"--array=0-{len(tasks) - 1}",
+                   *([] if shared else ["--dependency=afterok:{dep}"]),
                    f"--output={logs}/%x_%A_%a.out", *_common_opts(st, st["ranks"]),
                    os.path.join(jobs_dir, "run.sbatch"), "--tasks", task_file]
         out.append((pre_cmd, task_file, tasks, arr_cmd))
@@ -227,13 +267,15 @@ def submit(st, study_path, jobs_dir, dry_run):
     steps = plan(st, jobs_dir)
     if dry_run:
         for seed, (pre_cmd, task_file, tasks, arr_cmd) in zip(st["seeds"], steps):
-            print(_show(pre_cmd))
+            if pre_cmd:
+                print(_show(pre_cmd))
             arr = [a.replace("{dep}", f"<pretrain-s{seed}>") for a in arr_cmd]
             print(_show(arr))
             for i, t in enumerate(tasks):
                 print(f"#   task {i}: {_show(t)}")
         n = sum(len(t[2]) for t in steps)
-        print(f"# dry run: {len(steps)} pretrain jobs, {len(steps)} arrays, {n} runs "
+        n_pre = sum(1 for t in steps if t[0])
+        print(f"# dry run: {n_pre} pretrain jobs, {len(steps)} arrays, {n} runs "
               f"into {st['out_dir']}; nothing submitted")
         return
     d = st["out_dir"]
@@ -247,10 +289,12 @@ def submit(st, study_path, jobs_dir, dry_run):
             with open(task_file, "w") as f:
                 for t in tasks:
                     f.write("\t".join(t) + "\n")
-            print(_show(pre_cmd), flush=True)
-            pre_id = _sbatch(pre_cmd)
-            submitted.append(pre_id)
-            arr = [a.replace("{dep}", pre_id) for a in arr_cmd]
+            arr = arr_cmd
+            if pre_cmd:
+                print(_show(pre_cmd), flush=True)
+                pre_id = _sbatch(pre_cmd)
+                submitted.append(pre_id)
+                arr = [a.replace("{dep}", pre_id) for a in arr_cmd]
             print(_show(arr), flush=True)
             submitted.append(_sbatch(arr))
     except StudyError:
@@ -268,8 +312,10 @@ def _write_study_copy(st, src, dst):
 
     with open(src) as f:
         raw = yaml.safe_load(f)
-    raw["config"] = st["config"]
+    raw["config"] = st["configs"] if len(st["configs"]) > 1 else st["config"]
     raw["out_dir"] = st["out_dir"]
+    if st.get("pretrained"):
+        raw["pretrained"] = st["pretrained"]
     with open(dst, "w") as f:
         f.write(f"# copy of {os.path.abspath(src)} written by jobs/study.sh\n")
         yaml.safe_dump(raw, f, sort_keys=False)

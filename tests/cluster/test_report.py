@@ -92,6 +92,14 @@ class ReportTest(unittest.TestCase):
         self.assertIn("| igm | 20 | 3 | 0.77 | 3/3 | 3/3 |", md)
         self.assertIn("| igm | 10 | 2 | 0.77 | 2/2 | 2/2 |", md)
         self.assertIn("| fixed:3 | 10 | 3 | -0.77 | 0/3 | 0/3 |", md)
+        # Regret growth: igm's cumulative regrets, by hand from 2000*R - F*(R+1)/2 (seeds used:
+        # budget 10 s0, s2 with R 7; budget 20 s0-s2 with R 12), fitted on log-log axes.
+        pts = [(10, 2000 * 7 - F * 4) for F in (1010, 1030)] + \
+              [(20, 2000 * 12 - F * 6.5) for F in (1020, 1030, 1040)]
+        self.assertIn(f"| igm | cumulative_regret | {report.loglog_slope(pts):.2f} |", md)
+        self.assertIn("| fixed:3 | cost_weighted_regret |", md)
+        with open(os.path.join(out, "regret_growth.png"), "rb") as f:
+            self.assertEqual(f.read(8), b"\x89PNG\r\n\x1a\n")
         with open(os.path.join(out, "posterior_vs_return.png"), "rb") as f:
             self.assertEqual(f.read(8), b"\x89PNG\r\n\x1a\n")
 
@@ -135,6 +143,33 @@ class HelperTest(unittest.TestCase):
         m, h = report.mean_ci([5.0])
         self.assertEqual(m, 5.0)
         self.assertTrue(math.isnan(h))
+
+    def test_loglog_slope_by_hand(self):
+        # x = log10 budget 1, 2, 3; y = log10 regret 0, 0, 2: slope = 2 / 2 (any log base).
+        self.assertAlmostEqual(report.loglog_slope([(10, 1), (100, 1), (1000, 100)]), 1.0)
+        self.assertAlmostEqual(
+            report.loglog_slope([(b, 3 * b ** 0.5) for b in (400, 1000, 2500)]), 0.5)
+        # A regret <= 0 has no log: the two points left give slope log(10)/log(10) = 1.
+        self.assertAlmostEqual(report.loglog_slope([(10, -5), (100, 1), (1000, 10)]), 1.0)
+        self.assertTrue(math.isnan(report.loglog_slope([(10, 1), (10, 2)])))
+
+    def test_slope_ci_resamples_seeds(self):
+        # Seeds differ by a constant factor only: every resample has the slope 0.7.
+        by_seed = {0: [(b, 2 * b ** 0.7) for b in (10, 100)],
+                   1: [(b, 5 * b ** 0.7) for b in (10, 100)]}
+        slope, lo, hi = report.slope_with_ci(by_seed, np.random.default_rng(0))
+        for v in (slope, lo, hi):
+            self.assertAlmostEqual(v, 0.7)
+        # Seed 0 grows linearly, seed 1 not at all: resamples give 0 (seed 1 twice), 0.5 and 1.
+        by_seed = {0: [(10, 10), (100, 100)], 1: [(10, 7), (100, 7)]}
+        slope, lo, hi = report.slope_with_ci(by_seed, np.random.default_rng(0))
+        self.assertAlmostEqual(slope, 0.5)
+        self.assertAlmostEqual(lo, 0.0)
+        self.assertAlmostEqual(hi, 1.0)
+        slope, lo, hi = report.slope_with_ci({0: [(10, 10), (100, 100)]},
+                                             np.random.default_rng(0))
+        self.assertAlmostEqual(slope, 1.0)
+        self.assertTrue(math.isnan(lo) and math.isnan(hi))
 
     def test_spearman_by_hand(self):
         self.assertAlmostEqual(report.spearman([1, 2, 3], [10, 30, 20]), 0.5)

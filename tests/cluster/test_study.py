@@ -127,6 +127,55 @@ class StudyTest(unittest.TestCase):
         for sub in ("pretrained", "runs", "logs", "study.yaml"):
             self.assertTrue(os.path.exists(os.path.join(self.out, sub)), sub)
 
+    def test_shared_pretrained_directory_submits_no_pretrain_job(self):
+        shared = os.path.join(self.tmp, "ens")
+        os.mkdir(shared)
+        for seed in (0, 1):
+            open(os.path.join(shared, f"seed{seed}.h5"), "w").close()
+        text = GOOD.replace("seeds: [0, 1, 2]", "seeds: [0, 1]") + "pretrained: ens\n"
+        r = self.run_study(self.study(text))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        calls = self.calls()
+        self.assertEqual(len(calls), 2)  # one array per seed, nothing else
+        for seed, arr in enumerate(calls):
+            self.assertTrue(any(a.endswith("/jobs/run.sbatch") for a in arr), arr)
+            self.assertFalse(any(a.startswith("--dependency") for a in arr), arr)
+            with open(os.path.join(self.out, "tasks", f"seed{seed}.tsv")) as f:
+                first = f.readline().rstrip("\n").split("\t")
+            self.assertEqual(first[-2:], ["--pretrained", f"{shared}/seed{seed}.h5"])
+        # The report reads the copy: it names the shared directory by its absolute path.
+        with open(os.path.join(self.out, "study.yaml")) as f:
+            self.assertIn(f"pretrained: {shared}", f.read())
+        # A seed without its file is refused before anything is submitted.
+        os.remove(self.log)
+        text = GOOD.replace("seeds: [0, 1, 2]", "seeds: [0, 1, 7]") + "pretrained: ens\n"
+        r = self.run_study(self.study(text, "seven.yaml"))
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("field 'pretrained': file not found for seed 7", r.stderr)
+        self.assertEqual(self.calls(), [])
+
+    def test_config_list_is_passed_in_order(self):
+        with open(os.path.join(self.tmp, "more.yaml"), "w") as f:
+            f.write("seed: 1\n")
+        text = GOOD.replace("config: base.yaml", "config: [base.yaml, more.yaml]")
+        r = self.run_study(self.study(text))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        pre = self.calls()[0]
+        i = pre.index(f"{self.tmp}/base.yaml")
+        self.assertEqual(pre[i:i + 4], [f"{self.tmp}/base.yaml", "--config",
+                                        f"{self.tmp}/more.yaml", "online.batch_transitions=100"])
+        with open(os.path.join(self.out, "tasks", "seed0.tsv")) as f:
+            first = f.readline().split("\t")
+        self.assertEqual(first[:4], [f"{self.tmp}/base.yaml", "--config", f"{self.tmp}/more.yaml",
+                                     "online.batch_transitions=100"])
+        with open(os.path.join(self.out, "study.yaml")) as f:
+            self.assertIn(f"- {self.tmp}/more.yaml", f.read())
+        os.remove(self.log)
+        r = self.run_study(self.study(text.replace("more.yaml", "gone.yaml"), "study2.yaml"))
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("field 'config[1]': file not found", r.stderr)
+        self.assertEqual(self.calls(), [])
+
     def test_failed_submission_cancels_what_was_submitted(self):
         r = self.run_study(self.study(GOOD), fail_at=3)
         self.assertEqual(r.returncode, 1)
