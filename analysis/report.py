@@ -27,7 +27,9 @@ how many seeds it averages (n of n_expected). Writes into STUDY_DIR/report/:
       sqrt(Gamma) log(Gamma) has the local slope 0.5 + 1/ln(Gamma) (0.64 at Gamma = 1000).
   summary.csv, summary.md     per strategy x budget: final return, normalized score, cumulative
       regret as mean and 95% CI half-width (Student t over seeds: exact for a few seeds and
-      checkable by hand; empty for n = 1), n, n_expected, excluded runs
+      checkable by hand; empty for n = 1), n, n_expected, excluded runs; summary.md also has
+      igm's final return minus every other strategy's, paired by seed (mean, Student t CI, and
+      the count of seeds where igm is higher)
 Exit status: 0 when at least one run was usable (also when some are missing: they are named),
 1 when none was, 2 on bad arguments or study file; with --strict, 3 if any run is not usable.
 """
@@ -366,13 +368,36 @@ def plot_growth(st, runs, out_dir):
     plt.close(fig)
 
 
+def paired_table(st, runs, ref="igm"):
+    """Per other strategy x budget: final return of ref minus the strategy's, paired by seed.
+
+    Rows (strategy, budget, n seeds in both, mean difference, 95% CI half-width, ref wins).
+    Seeds share their pretrained ensemble, so the pairing removes the ensemble's spread.
+    """
+    if ref not in st["strategies"]:
+        return []
+    out = []
+    for strategy in st["strategies"]:
+        if strategy == ref:
+            continue
+        for budget in st["budgets"]:
+            a, b = runs[(ref, budget)], runs[(strategy, budget)]
+            seeds = sorted(set(a) & set(b))
+            if not seeds:
+                continue
+            d = [float(a[s]["eval_return_mean"][-1] - b[s]["eval_return_mean"][-1]) for s in seeds]
+            m, h = mean_ci(d)
+            out.append((strategy, budget, len(seeds), m, h, sum(x > 0 for x in d)))
+    return out
+
+
 def _fmt(m, h):
     if math.isnan(m):
         return "–"
     return f"{m:.2f}" if math.isnan(h) else f"{m:.2f} ± {h:.2f}"
 
 
-def write_markdown(st, table, counts, problems, path, mech=(), growth=()):
+def write_markdown(st, table, counts, problems, path, mech=(), growth=(), paired=()):
     """summary.md: table, level counts, the posterior's ranking and every run not used."""
     lines = [f"# Study `{st['name']}`", "",
              "Final values: mean ± 95% CI half-width (Student t over seeds); n of n_expected "
@@ -384,6 +409,16 @@ def write_markdown(st, table, counts, problems, path, mech=(), growth=()):
                      f"{r.n}/{r.n_expected} | {_fmt(r.final_return_mean, r.final_return_ci95)} | "
                      f"{_fmt(r.normalized_score_mean, r.normalized_score_ci95)} | "
                      f"{_fmt(r.cumulative_regret_mean, r.cumulative_regret_ci95)} |")
+    if paired:
+        lines += ["", "## igm against each strategy, paired by seed", "",
+                  "Final return of igm minus the strategy's, on the same seed (the same "
+                  "pretrained ensemble): mean ± 95% CI half-width (Student t), and the seeds "
+                  "where igm is higher.", "",
+                  "| strategy | budget | seeds | igm minus strategy | igm higher |",
+                  "|---|---|---|---|---|"]
+        for s, b, n, m, h, wins in paired:
+            lines.append(f"| {s} | {study_plan.format_budget(b)} | {n} | {_fmt(m, h)} | "
+                         f"{wins}/{n} |")
     lines += ["", "## Rounds per level", "", "| strategy | " +
               " | ".join(f"level {k + 1}" for k in range(len(next(iter(counts.values()))))) +
               " |", "|---|" + "---|" * len(next(iter(counts.values())))]
@@ -463,7 +498,8 @@ def main(argv):
         for row in growth:
             f.write(",".join(str(x) if not isinstance(x, float) else f"{x:.6g}" for x in row)
                     + "\n")
-    write_markdown(st, table, counts, problems, os.path.join(out, "summary.md"), mech, growth)
+    write_markdown(st, table, counts, problems, os.path.join(out, "summary.md"), mech, growth,
+                   paired_table(st, runs))
     print(f"report: {usable} of {usable + len(problems)} runs used; wrote {out}")
     return 3 if strict and problems else 0
 

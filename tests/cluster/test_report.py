@@ -98,6 +98,10 @@ class ReportTest(unittest.TestCase):
               [(20, 2000 * 12 - F * 6.5) for F in (1020, 1030, 1040)]
         self.assertIn(f"| igm | cumulative_regret | {report.loglog_slope(pts):.2f} |", md)
         self.assertIn("| fixed:3 | cost_weighted_regret |", md)
+        # Paired by seed: igm's F minus fixed:3's is 100 on every seed both have (budget 10:
+        # seeds 0, 2; budget 20: seeds 0, 1), so the CI half-width is 0.
+        self.assertIn("| fixed:3 | 10 | 2 | 100.00 ± 0.00 | 2/2 |", md)
+        self.assertIn("| fixed:3 | 20 | 2 | 100.00 ± 0.00 | 2/2 |", md)
         with open(os.path.join(out, "regret_growth.png"), "rb") as f:
             self.assertEqual(f.read(8), b"\x89PNG\r\n\x1a\n")
         with open(os.path.join(out, "posterior_vs_return.png"), "rb") as f:

@@ -176,6 +176,25 @@ class StudyTest(unittest.TestCase):
         self.assertIn("field 'config[1]': file not found", r.stderr)
         self.assertEqual(self.calls(), [])
 
+    def test_the_committed_study_files_are_valid(self):
+        sys.path.insert(0, os.path.join(REPO, "jobs"))
+        import study_plan
+
+        cfg = os.path.join(REPO, "configs")
+        files = [os.path.join(cfg, "study-halfcheetah.yaml")] + sorted(
+            os.path.join(cfg, "studies", f) for f in os.listdir(os.path.join(cfg, "studies"))
+            if f != "real-variant.yaml")
+        self.assertEqual(len(files), 9)
+        for f in files:
+            st = study_plan.load_study(f, check_files=False)
+            for c in st["configs"]:
+                self.assertTrue(os.path.isfile(c), (f, c))
+            self.assertGreaterEqual(len(st["seeds"]), 5, f)
+        main = study_plan.load_study(files[0], check_files=False)
+        self.assertEqual(main["strategies"], ["igm", "fixed:1", "fixed:2", "fixed:3", "uniform",
+                                              "igm-nothreshold"])
+        self.assertEqual(len(main["budgets"]), 3)
+
     def test_failed_submission_cancels_what_was_submitted(self):
         r = self.run_study(self.study(GOOD), fail_at=3)
         self.assertEqual(r.returncode, 1)
