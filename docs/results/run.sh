@@ -21,7 +21,7 @@ eval "$(bash "$R/scripts/slurm-local.sh" start)"
 wait_idle() { while [ -n "$(squeue -h)" ]; do sleep 30; done; }
 "$R/jobs/study.sh" "$C/study-halfcheetah.yaml"
 wait_idle
-for s in threshold-0.5 threshold-2 history-2 history-8 real-separate policies-1 policies-8 updates-100; do
+for s in threshold-0.5 threshold-2 history-2 history-8 real-separate policies-1 policies-8 updates-100 updates-cost; do
   "$R/jobs/study.sh" "$C/studies/$s.yaml"
 done
 wait_idle

@@ -86,7 +86,12 @@ TraceRow OnlineLoop::round() {
   state_.spent_per_level[static_cast<std::size_t>(k)] += row.cost;
   row.policy_losses = update_posterior(k, batch);
   remember(k, std::move(batch));
-  hybrid_update();
+  const int K = c_.num_levels();
+  hybrid_update(c_.online.updates_per == UpdatesPer::kCost
+                    ? updates_for_cost(c_.online.updates_per_round, row.cost,
+                                       levels_.cost[static_cast<std::size_t>(K - 1)] *
+                                           c_.online.batch_transitions)
+                    : c_.online.updates_per_round);
   row.deployed_policy = map_policy(state_.posterior);
   const bool all_due =
       state_.budget.exhausted() || (c_.eval_all_every > 0 && state_.round % c_.eval_all_every == 0);

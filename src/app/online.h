@@ -102,7 +102,7 @@ class OnlineLoop {
   // policies apart; logged with what they were measured on.
   void adopt_eta(const std::vector<std::vector<double>>& losses, const std::string& measured_on);
   void remember(int level, Transitions batch);
-  void hybrid_update();
+  void hybrid_update(int updates);
   std::vector<double> evaluate_deployed(int policy);
   // Real-system returns of every policy, (L, eval.episodes) row-major, each row by its owner.
   // The episodes are those evaluate_deployed runs, so a row is what it would return. Collective.

@@ -25,7 +25,7 @@ Transitions uniform_rows(const Transitions& from, std::size_t batch, Rng& rng) {
 // level with a gap is trained by rank j mod P, a chunk of update indices at a time; its
 // parameters after each index are broadcast so every rank weighs its rows with the same
 // classifiers, and its whole state at the end of the round, so every rank holds the same ones.
-void OnlineLoop::hybrid_update() {
+void OnlineLoop::hybrid_update(int updates) {
   const int K = c_.num_levels();
   const std::size_t half = static_cast<std::size_t>(c_.network.batch_size / 2);
   const std::size_t batch = static_cast<std::size_t>(c_.network.batch_size);  // H2O: 2 x half
@@ -59,9 +59,9 @@ void OnlineLoop::hybrid_update() {
   std::vector<Transitions> real(agents.size()), sim(agents.size());
   std::vector<learn::SimRowWeights> weights(agents.size());
   std::vector<std::vector<float>> snapshots(trained.size());  // (levels) chunk x parameters
-  for (int u0 = 0; u0 < c_.online.updates_per_round; u0 += chunk) {
+  for (int u0 = 0; u0 < updates; u0 += chunk) {
     if (poll_ && poll_()) throw RoundInterrupted{};
-    const int u1 = std::min(c_.online.updates_per_round, u0 + chunk);
+    const int u1 = std::min(updates, u0 + chunk);
     // Every rank trains the levels it owns for the whole chunk, then all broadcasts follow, so
     // the owners train at the same time.
     for (std::size_t j = 0; P > 1 && j < trained.size(); ++j) {

@@ -214,6 +214,13 @@ std::vector<Key<Config>> make_config_keys() {
       integer("online.updates_per_round", MFHRL_AT(online.updates_per_round), 100,
               {0, 1000000, "gradient steps per policy per round"},
               "H2O gradient steps per policy per round"),
+      added_later(noted(
+          choice("online.updates_per", MFHRL_AT(online.updates_per), UpdatesPer::kRound,
+                 "round: online.updates_per_round H2O steps every round | cost: that many for a "
+                 "round at the top level, scaled by the round's cost"),
+          "cost: a coarse round of a tenth of the cost trains a tenth as long (rounded), so a "
+          "unit of budget buys the same training at every level, and strategies differ only in "
+          "where they collect (docs/RESULTS.md).")),
       // Also at most online.batch_transitions (checked after the walk).
       expecting(integer("online.envs", MFHRL_AT(online.envs), 4, {1, 4096, ""},
                         "environment instances a round's batch is split over"),

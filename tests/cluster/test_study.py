@@ -184,7 +184,7 @@ class StudyTest(unittest.TestCase):
         files = [os.path.join(cfg, "study-halfcheetah.yaml")] + sorted(
             os.path.join(cfg, "studies", f) for f in os.listdir(os.path.join(cfg, "studies"))
             if f != "real-variant.yaml")
-        self.assertEqual(len(files), 9)
+        self.assertEqual(len(files), 10)
         for f in files:
             st = study_plan.load_study(f, check_files=False)
             for c in st["configs"]:

@@ -47,6 +47,22 @@ TEST(Budget, NeverExceedsTotalOverMixedRounds) {
   EXPECT_EQ(rounds, 32);
 }
 
+TEST(Budget, UpdatesScaleWithTheRoundsCost) {
+  // The demo's levels: 0.1, 0.3 and 1.0 a transition, n = 200, 100 steps per top-level round.
+  EXPECT_EQ(updates_for_cost(100, 20.0, 200.0), 10);
+  EXPECT_EQ(updates_for_cost(100, 60.0, 200.0), 30);
+  EXPECT_EQ(updates_for_cost(100, 200.0, 200.0), 100);
+  // A last round truncated to 50 of 200: a quarter of the steps; 1 of 200 gives 0.5 -> 1.
+  EXPECT_EQ(updates_for_cost(100, 50.0, 200.0), 25);
+  EXPECT_EQ(updates_for_cost(100, 1.0, 200.0), 1);
+  EXPECT_EQ(updates_for_cost(100, 0.9, 200.0), 0);
+  EXPECT_EQ(updates_for_cost(20, 20.0, 200.0), 2);
+  EXPECT_EQ(updates_for_cost(0, 200.0, 200.0), 0);
+  EXPECT_THROW(updates_for_cost(100, 20.0, 0.0), InvariantError);
+  EXPECT_THROW(updates_for_cost(-1, 20.0, 200.0), InvariantError);
+  EXPECT_THROW(updates_for_cost(100, -1.0, 200.0), InvariantError);
+}
+
 TEST(Budget, BadCharge) {
   Budget b{1.0, 0.0};
   EXPECT_THROW(b.charge(0.0, 1), InvariantError);

@@ -17,4 +17,10 @@ struct Budget {
   double charge(double level_cost, int n);
 };
 
+// online.updates_per: cost. The H2O steps of a round that charged round_cost, when
+// updates_per_round steps go with a round of the top level (top_round_cost = lambda_K n): the
+// steps scale with the cost, rounded to the nearest integer (halves up), so every unit of budget
+// buys the same training at every level. round_cost in [0, top_round_cost * 1e6], top > 0.
+int updates_for_cost(int updates_per_round, double round_cost, double top_round_cost);
+
 }  // namespace mfhrl

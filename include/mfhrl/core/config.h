@@ -35,6 +35,8 @@ MFHRL_ENUM_NAMES(ObsNormalization, 2, {ObsNormalization::kNone, "none"},
 enum class RolloutPolicy { kThompson, kMap };
 MFHRL_ENUM_NAMES(RolloutPolicy, 2, {RolloutPolicy::kThompson, "thompson"},
                  {RolloutPolicy::kMap, "map"});
+enum class UpdatesPer { kRound, kCost };
+MFHRL_ENUM_NAMES(UpdatesPer, 2, {UpdatesPer::kRound, "round"}, {UpdatesPer::kCost, "cost"});
 enum class OnlineUpdate { kH2o, kCql };
 MFHRL_ENUM_NAMES(OnlineUpdate, 2, {OnlineUpdate::kH2o, "h2o"}, {OnlineUpdate::kCql, "cql"});
 enum class Conservative { kGap, kSampledActions };
@@ -144,7 +146,10 @@ struct OfflineConfig {
 struct OnlineConfig {
   int batch_transitions = 1000;  // n
   int updates_per_round = 100;   // H2O steps per policy per round
-  int envs = 4;                  // environment instances a batch is split over
+  // round: updates_per_round every round | cost: updates_per_round per top-level round's cost,
+  // scaled by the round's cost (core updates_for_cost)
+  UpdatesPer updates_per = UpdatesPer::kRound;
+  int envs = 4;  // environment instances a batch is split over
   RolloutPolicy rollout = RolloutPolicy::kThompson;
   int buffer_capacity = 1000000;  // rows of each level's FIFO replay buffer
   // h2o | cql (ablation: the offline data alone, sim unused)
