@@ -27,17 +27,13 @@ def load(study_dir, strategy):
         raise SystemExit(f"ablation_table: error: {study_dir}: no strategy '{strategy}' "
                          f"(has {', '.join(st['strategies'])})")
     runs, _ = report.collect(st, study_dir)
-    return st, {b: runs[(strategy, b)] for b in st["budgets"]}
+    return st, runs
 
 
 def _num(m, h, sign=False):
     """1,450 ± 132 (integers; ± omitted for one value); sign=True writes +19 / −16."""
     v = f"{m:+,.0f}".replace("-", "−") if sign else f"{m:,.0f}"
     return v if h != h else f"{v} ± {h:,.0f}"
-
-
-def finals(by_seed):
-    return {s: float(tr["eval_return_mean"][-1]) for s, tr in by_seed.items()}
 
 
 def table(strategy, studies):
@@ -47,33 +43,30 @@ def table(strategy, studies):
     head = "| study | " + " | ".join(f"budget {study_plan.format_budget(b)}" for b in budgets)
     lines = [head + " | rounds per level | MAP above the median |",
              "|---|" + "---|" * (len(budgets) + 2)]
-    base = loaded[0][2]
-    for i, (label, st, by_budget) in enumerate(loaded):
-        cells, counts, above, n_mech = [], None, 0, 0
+    base_st, base_runs = loaded[0][1], loaded[0][2]
+    for i, (label, st, runs) in enumerate(loaded):
+        cells, above, n_mech = [], 0, 0
         for b in budgets:
-            if b not in by_budget or not by_budget[b]:
+            by_seed = runs.get((strategy, b))
+            if not by_seed:
                 cells.append("–")
                 continue
-            f = finals(by_budget[b])
-            m, h = report.mean_ci(list(f.values()))
-            cell = f"{_num(m, h)} (n={len(f)})"
-            if i > 0 and b in base:
-                ref = finals(base[b])
-                seeds = sorted(set(f) & set(ref))
-                if seeds:
-                    d = [f[s] - ref[s] for s in seeds]
-                    dm, dh = report.mean_ci(d)
-                    cell += f"; Δ {_num(dm, dh, sign=True)}, higher {sum(x > 0 for x in d)}/{len(d)}"
+            m, h = report.mean_ci([float(tr["eval_return_mean"][-1]) for tr in by_seed.values()])
+            cell = f"{_num(m, h)} (n={len(by_seed)})"
+            p = report.paired_diff(by_seed, base_runs[(strategy, b)]) \
+                if i > 0 and b in base_st["budgets"] else None
+            if p is not None:
+                n, dm, dh, higher = p
+                cell += f"; Δ {_num(dm, dh, sign=True)}, higher {higher}/{n}"
             cells.append(cell)
-            for tr in by_budget[b].values():
-                c = np.bincount(tr["level"] - 1, minlength=tr["_levels"])
-                counts = c if counts is None else counts + c
+            for tr in by_seed.values():
                 mech = report.mechanism(tr)
                 if mech is not None:
-                    post, ret, k = mech
+                    _, ret, k = mech
                     n_mech += 1
                     above += ret[k] > np.median(ret)
-        rounds = "/".join(str(int(x)) for x in counts) if counts is not None else "–"
+        counts = report.level_counts(st, runs)[strategy]
+        rounds = "/".join(str(int(x)) for x in counts) if counts.sum() else "–"
         lines.append(f"| {label} | " + " | ".join(cells) + f" | {rounds} | {above}/{n_mech} |")
     return lines
 

@@ -368,6 +368,19 @@ def plot_growth(st, runs, out_dir):
     plt.close(fig)
 
 
+def paired_diff(a, b):
+    """Final return of a minus b over the seeds both have ({seed: trace} each).
+
+    (n seeds, mean, 95% CI half-width, seeds where a is higher), or None without a common seed.
+    """
+    seeds = sorted(set(a) & set(b))
+    if not seeds:
+        return None
+    d = [float(a[s]["eval_return_mean"][-1] - b[s]["eval_return_mean"][-1]) for s in seeds]
+    m, h = mean_ci(d)
+    return len(seeds), m, h, sum(x > 0 for x in d)
+
+
 def paired_table(st, runs, ref="igm"):
     """Per other strategy x budget: final return of ref minus the strategy's, paired by seed.
 
@@ -381,13 +394,9 @@ def paired_table(st, runs, ref="igm"):
         if strategy == ref:
             continue
         for budget in st["budgets"]:
-            a, b = runs[(ref, budget)], runs[(strategy, budget)]
-            seeds = sorted(set(a) & set(b))
-            if not seeds:
-                continue
-            d = [float(a[s]["eval_return_mean"][-1] - b[s]["eval_return_mean"][-1]) for s in seeds]
-            m, h = mean_ci(d)
-            out.append((strategy, budget, len(seeds), m, h, sum(x > 0 for x in d)))
+            p = paired_diff(runs[(ref, budget)], runs[(strategy, budget)])
+            if p is not None:
+                out.append((strategy, budget, *p))
     return out
 
 
@@ -451,7 +460,8 @@ def write_markdown(st, table, counts, problems, path, mech=(), growth=(), paired
                   for s, b, seed, p, why in problems]
     else:
         lines.append("None: every run the study asks for finished.")
-    lines += ["", "Figures: regret_vs_budget, return_vs_budget, levels, regret_growth (.png, .pdf).", ""]
+    lines += ["", "Figures: regret_vs_budget, return_vs_budget, levels, regret_growth "
+              "(.png, .pdf).", ""]
     with open(path, "w") as f:
         f.write("\n".join(lines))
 

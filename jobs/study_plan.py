@@ -114,7 +114,6 @@ def load_study(path, check_files=True):
         if check_files and not os.path.isfile(cfg):
             _fail(path, field, f"file not found: {cfg}")
         st["configs"].append(cfg)
-    st["config"] = st["configs"][0]
 
     seeds = _check_list(path, raw, "seeds")
     for i, s in enumerate(seeds):
@@ -215,8 +214,7 @@ def _common_opts(st, ntasks):
 
 def _config_args(st):
     """CONFIG [--config MORE ...]: the first file is the sbatch scripts' CONFIG argument."""
-    extra = [a for c in st.get("configs", [st["config"]])[1:] for a in ("--config", c)]
-    return [st["config"], *extra]
+    return [st["configs"][0], *(a for c in st["configs"][1:] for a in ("--config", c))]
 
 
 def plan(st, jobs_dir):
@@ -227,13 +225,14 @@ def plan(st, jobs_dir):
     d = st["out_dir"]
     logs = os.path.join(d, "logs")
     out = []
-    shared = st.get("pretrained")
+    shared = st["pretrained"]
     for seed in st["seeds"]:
         pre = pretrained_path(d, seed, shared)
-        pre_cmd = None if shared else ["sbatch", "--parsable", f"--job-name={st['name']}-pre-s{seed}",
-                   f"--output={logs}/%x_%j.out", *_common_opts(st, st["ranks"]),
-                   os.path.join(jobs_dir, "pretrain.sbatch"), *_config_args(st), *st["overrides"],
-                   f"seed={seed}", "--out", pre]
+        pre_cmd = None if shared else [
+            "sbatch", "--parsable", f"--job-name={st['name']}-pre-s{seed}",
+            f"--output={logs}/%x_%j.out", *_common_opts(st, st["ranks"]),
+            os.path.join(jobs_dir, "pretrain.sbatch"), *_config_args(st), *st["overrides"],
+            f"seed={seed}", "--out", pre]
         tasks = []
         for s in st["strategies"]:
             for b in st["budgets"]:
@@ -312,9 +311,9 @@ def _write_study_copy(st, src, dst):
 
     with open(src) as f:
         raw = yaml.safe_load(f)
-    raw["config"] = st["configs"] if len(st["configs"]) > 1 else st["config"]
+    raw["config"] = st["configs"] if len(st["configs"]) > 1 else st["configs"][0]
     raw["out_dir"] = st["out_dir"]
-    if st.get("pretrained"):
+    if st["pretrained"]:
         raw["pretrained"] = st["pretrained"]
     with open(dst, "w") as f:
         f.write(f"# copy of {os.path.abspath(src)} written by jobs/study.sh\n")

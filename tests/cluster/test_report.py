@@ -92,11 +92,10 @@ class ReportTest(unittest.TestCase):
         self.assertIn("| igm | 20 | 3 | 0.77 | 3/3 | 3/3 |", md)
         self.assertIn("| igm | 10 | 2 | 0.77 | 2/2 | 2/2 |", md)
         self.assertIn("| fixed:3 | 10 | 3 | -0.77 | 0/3 | 0/3 |", md)
-        # Regret growth: igm's cumulative regrets, by hand from 2000*R - F*(R+1)/2 (seeds used:
-        # budget 10 s0, s2 with R 7; budget 20 s0-s2 with R 12), fitted on log-log axes.
-        pts = [(10, 2000 * 7 - F * 4) for F in (1010, 1030)] + \
-              [(20, 2000 * 12 - F * 6.5) for F in (1020, 1030, 1040)]
-        self.assertIn(f"| igm | cumulative_regret | {report.loglog_slope(pts):.2f} |", md)
+        # Regret growth: igm's cumulative regrets from 2000*R - F*(R+1)/2: 9960 and 9880 at budget
+        # 10 (seeds 0, 2; R 7), 17370, 17305, 17240 at 20 (R 12). The OLS slope of their logs,
+        # computed outside report.py: 0.8028.
+        self.assertIn("| igm | cumulative_regret | 0.80 |", md)
         self.assertIn("| fixed:3 | cost_weighted_regret |", md)
         # Paired by seed: igm's F minus fixed:3's is 100 on every seed both have (budget 10:
         # seeds 0, 2; budget 20: seeds 0, 1), so the CI half-width is 0.
