@@ -4,6 +4,7 @@
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <ctime>
 #include <string>
 #include <vector>
@@ -87,7 +88,8 @@ void BM_Update(benchmark::State& state) {
 }
 
 // L policies updated as one stacked computation (AgentStack) against the same L agents updated
-// one after the other, measured in the same process. Args: hidden width, batch, L. Counters:
+// one after the other, measured in the same process. Args: hidden width, batch, L, and
+// optionally h2o.real_penalty (the demo's 5: a CQL(H) term at the real rows). Counters:
 // ms_per_policy (stacked, CPU ms per policy-update), loop_ms_per_policy and speedup (loop time /
 // stacked time). H2O takes batch / 2 real and batch / 2 simulated rows, as the online phase does.
 template <UpdateKind kKind>
@@ -95,7 +97,8 @@ void BM_StackedUpdate(benchmark::State& state) {
   init_threads();
   const int hidden = static_cast<int>(state.range(0)), batch = static_cast<int>(state.range(1));
   const int L = static_cast<int>(state.range(2));
-  const AgentSpec spec = bench_spec(hidden, batch);
+  AgentSpec spec = bench_spec(hidden, batch);
+  spec.h2o.real_penalty = static_cast<double>(state.range(3));
   std::vector<Agent> looped, stacked;
   for (int l = 0; l < L; ++l) {
     looped.emplace_back(spec, 0, static_cast<std::uint64_t>(l));
@@ -222,14 +225,26 @@ BENCHMARK_TEMPLATE(BM_Update, UpdateKind::kH2o)
     ->Unit(benchmark::kMillisecond);
 // (hidden, batch, L): 64-wide at the batches a study uses, then wider networks.
 void stacked_cases(benchmark::internal::Benchmark* b) {
-  for (const auto& a : std::vector<std::vector<std::int64_t>>{
-           {64, 64, 4}, {64, 64, 8}, {64, 128, 4}, {64, 256, 8}, {128, 256, 4}, {256, 256, 4}}) {
-    b->Args(a);
+  for (const auto& a : std::vector<std::vector<std::int64_t>>{{64, 64, 4},
+                                                              {64, 64, 8},
+                                                              {64, 128, 4},
+                                                              {64, 128, 8},
+                                                              {64, 256, 8},
+                                                              {128, 256, 4},
+                                                              {256, 256, 4}}) {
+    b->Args({a[0], a[1], a[2], 0});
   }
+  b->Unit(benchmark::kMillisecond);
+}
+// The demo's online update (64-64, batch 128, h2o.real_penalty 5) at the stack sizes of 1, 2 and 4
+// ranks' worth of its 4 policies: what strong scaling over ranks sees.
+void demo_stack_cases(benchmark::internal::Benchmark* b) {
+  for (const std::int64_t L : {1, 2, 4, 8}) b->Args({64, 128, L, 5});
   b->Unit(benchmark::kMillisecond);
 }
 BENCHMARK_TEMPLATE(BM_StackedUpdate, UpdateKind::kCql)->Apply(stacked_cases);
 BENCHMARK_TEMPLATE(BM_StackedUpdate, UpdateKind::kH2o)->Apply(stacked_cases);
+BENCHMARK_TEMPLATE(BM_StackedUpdate, UpdateKind::kH2o)->Apply(demo_stack_cases);
 BENCHMARK(BM_Act)->Args({64, 1})->Args({64, 16})->Args({256, 1})->Args({256, 16})->Unit(
     benchmark::kMicrosecond);
 BENCHMARK(BM_DiscriminatorStep)->Args({64, 64})->Args({256, 256})->Unit(benchmark::kMillisecond);
@@ -237,4 +252,14 @@ BENCHMARK(BM_DiscriminatorStep)->Args({64, 64})->Args({256, 256})->Unit(benchmar
 }  // namespace
 }  // namespace mfhrl::learn
 
-BENCHMARK_MAIN();
+// The allocator as the mfhrl binary sets it; MFHRL_BENCH_PLAIN_MALLOC=1 keeps glibc's defaults, to
+// measure what keep_tensor_memory() buys.
+int main(int argc, char** argv) {
+  const char* plain = std::getenv("MFHRL_BENCH_PLAIN_MALLOC");
+  if (plain == nullptr || std::string(plain) != "1") mfhrl::learn::keep_tensor_memory();
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

@@ -34,6 +34,7 @@ int main(int argc, char** argv) {
   }
   mfhrl::log::configure(comm->rank(), mfhrl::log::Level::kInfo);
   mfhrl::learn::init_threads();
+  mfhrl::learn::keep_tensor_memory();
   mfhrl::sim::install_mujoco_handlers();
 
   CLI::App app{"mfhrl: multi-fidelity hybrid offline-online RL (MF-HRL-IGM) on MuJoCo HalfCheetah"};

@@ -73,6 +73,14 @@ class OnlineLoop {
   const RunState& state() const { return state_; }
   // The level trust (igm.trust) of the last round, all 1 with igm.trust: none.
   const std::vector<double>& trust() const { return trust_; }
+  // Wall seconds this process spent in each step of its rounds so far (collectives included).
+  struct PhaseSeconds {
+    double information_gain = 0.0, collect = 0.0, posterior = 0.0, update = 0.0, evaluate = 0.0;
+    // Parts of update: discriminator training and broadcasts, minibatches with their dynamics
+    // weights, and the policies' stacked update.
+    double discriminators = 0.0, minibatches = 0.0, learner = 0.0;
+  };
+  const PhaseSeconds& phase_seconds() const { return phases_; }
   // The offline phase: the policies from `pretrained` (a `mfhrl pretrain` file) when not empty,
   // else offline.steps CQL updates each; then calibrate_eta(). Collective.
   void offline_phase(const std::string& pretrained);
@@ -133,6 +141,7 @@ class OnlineLoop {
   learn::Agent scratch_;  // receives broadcast actors
   RunState state_;
   std::function<bool()> poll_;
+  PhaseSeconds phases_;
   std::vector<double> trust_;  // (K) this round's level trust (igm.trust), from information_gains
   std::vector<float> next_state_std_;  // (obs_dim) offline std + 1e-3: the gap's resampling noise
 };

@@ -267,6 +267,17 @@ class Session {
                   checkpoints_, checkpoints_ > 0 ? checkpoint_seconds_ / checkpoints_ : 0.0,
                   checkpoints_ > 0 ? checkpoint_bytes_ / checkpoints_ / 1e6 : 0.0);
     log::info(buf);
+    const OnlineLoop::PhaseSeconds& ph = loop_.phase_seconds();
+    std::snprintf(
+        buf, sizeof buf,
+        "online phase on rank %d, s per round: information gain %.4f, collect %.4f, "
+        "posterior %.4f, H2O updates %.4f (discriminators %.4f, minibatches %.4f, learner %.4f), "
+        "evaluation %.4f, checkpoint %.4f",
+        comm_.rank(), ph.information_gain * per_round, ph.collect * per_round,
+        ph.posterior * per_round, ph.update * per_round, ph.discriminators * per_round,
+        ph.minibatches * per_round, ph.learner * per_round, ph.evaluate * per_round,
+        checkpoint_seconds_ * per_round);
+    log::info(buf);
   }
 
   const double t_created_ = now_seconds();

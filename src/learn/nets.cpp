@@ -1,6 +1,10 @@
 // Torch helpers shared by the agent and the discriminator (see nets.h).
 #include "nets.h"
 
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -14,6 +18,15 @@ namespace mfhrl::learn {
 void init_threads(int threads) {
   MFHRL_CHECK(threads >= 1, "init_threads: " << threads << " threads");
   torch::set_num_threads(threads);
+}
+
+void keep_tensor_memory() {
+#if defined(__GLIBC__)
+  // Setting either threshold also turns off glibc's own adjustment of the mmap threshold.
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);  // glibc's upper bound for this setting
+  mallopt(M_TRIM_THRESHOLD, 512 << 20);
+  mallopt(M_TOP_PAD, 64 << 20);
+#endif
 }
 
 double matmul_seconds(int m, int k, int n, int reps) {
