@@ -223,7 +223,7 @@ BENCHMARK_TEMPLATE(BM_Update, UpdateKind::kH2o)
     ->Args({64, 64, 0})
     ->Args({256, 256, 0})
     ->Unit(benchmark::kMillisecond);
-// (hidden, batch, L): 64-wide at the batches a study uses, then wider networks.
+// (hidden, batch, L), real_penalty 0: 64-wide at the batches a study uses, then wider networks.
 void stacked_cases(benchmark::internal::Benchmark* b) {
   for (const auto& a : std::vector<std::vector<std::int64_t>>{{64, 64, 4},
                                                               {64, 64, 8},
@@ -236,8 +236,8 @@ void stacked_cases(benchmark::internal::Benchmark* b) {
   }
   b->Unit(benchmark::kMillisecond);
 }
-// The demo's online update (64-64, batch 128, h2o.real_penalty 5) at the stack sizes of 1, 2 and 4
-// ranks' worth of its 4 policies: what strong scaling over ranks sees.
+// The demo's online update (64-64, batch 128, h2o.real_penalty 5) at stacks of 1-8 policies; a rank
+// stacks L/P, so S = 4 and S = 2 are the demo's 4 policies on 1 and 2 ranks.
 void demo_stack_cases(benchmark::internal::Benchmark* b) {
   for (const std::int64_t L : {1, 2, 4, 8}) b->Args({64, 128, L, 5});
   b->Unit(benchmark::kMillisecond);

@@ -71,4 +71,18 @@ std::string bracketed(const std::vector<double>& v, int digits);
 // Seconds since an arbitrary fixed point (steady clock).
 double now_seconds();
 
+// Splits wall time into consecutive phases: lap(x) adds the seconds since the previous lap (or
+// since construction) to x.
+class Laps {
+ public:
+  void lap(double& into) {
+    const double now = now_seconds();
+    into += now - last_;
+    last_ = now;
+  }
+
+ private:
+  double last_ = now_seconds();
+};
+
 }  // namespace mfhrl::app

@@ -69,16 +69,11 @@ TraceRow OnlineLoop::round() {
   ++state_.round;
   TraceRow row;
   row.round = state_.round;
-  double t = now_seconds();
-  const auto lap = [&t](double& phase) {
-    const double now = now_seconds();
-    phase += now - t;
-    t = now;
-  };
+  Laps laps;
   row.information_gain = information_gains();
   Selection sel;
   const int k = select(row.information_gain, &sel);
-  lap(phases_.information_gain);
+  laps.lap(phases_.information_gain);
   Transitions batch;
   if (return_loss_) {
     row.rollout_policy = -1;  // every policy collects its share (posterior.loss: return)
@@ -91,17 +86,17 @@ TraceRow OnlineLoop::round() {
   row.cost =
       state_.budget.charge(levels_.cost[static_cast<std::size_t>(k)], c_.online.batch_transitions);
   state_.spent_per_level[static_cast<std::size_t>(k)] += row.cost;
-  lap(phases_.collect);
+  laps.lap(phases_.collect);
   row.policy_losses = update_posterior(k, batch);
   remember(k, std::move(batch));
-  lap(phases_.posterior);
+  laps.lap(phases_.posterior);
   const int K = c_.num_levels();
   hybrid_update(c_.online.updates_per == UpdatesPer::kCost
                     ? updates_for_cost(c_.online.updates_per_round, row.cost,
                                        levels_.cost[static_cast<std::size_t>(K - 1)] *
                                            c_.online.batch_transitions)
                     : c_.online.updates_per_round);
-  lap(phases_.update);
+  laps.lap(phases_.update);
   row.deployed_policy = map_policy(state_.posterior);
   const bool all_due =
       state_.budget.exhausted() || (c_.eval_all_every > 0 && state_.round % c_.eval_all_every == 0);
@@ -124,7 +119,7 @@ TraceRow OnlineLoop::round() {
                               std::numeric_limits<double>::quiet_NaN());
   }
 
-  lap(phases_.evaluate);
+  laps.lap(phases_.evaluate);
   row.level = k + 1;
   row.budget_spent = state_.budget.spent;
   row.ig_per_cost = sel.ig_per_cost;

@@ -59,12 +59,7 @@ void OnlineLoop::hybrid_update(int updates) {
   std::vector<Transitions> real(agents.size()), sim(agents.size());
   std::vector<learn::SimRowWeights> weights(agents.size());
   std::vector<std::vector<float>> snapshots(trained.size());  // (levels) chunk x parameters
-  double t = now_seconds();
-  const auto lap = [&t](double& phase) {
-    const double now = now_seconds();
-    phase += now - t;
-    t = now;
-  };
+  Laps laps;
   for (int u0 = 0; u0 < updates; u0 += chunk) {
     if (poll_ && poll_()) throw RoundInterrupted{};
     const int u1 = std::min(updates, u0 + chunk);
@@ -86,9 +81,8 @@ void OnlineLoop::hybrid_update(int updates) {
     for (std::size_t j = 0; P > 1 && j < trained.size(); ++j) {
       comm_.broadcast_values(dist::Span<float>(snapshots[j].data(), snapshots[j].size()), owner(j));
     }
-    lap(phases_.discriminators);
+    laps.lap(phases_.discriminators);
     for (int u = u0; u < u1; ++u) {
-      lap(phases_.learner);
       for (std::size_t j = 0; j < trained.size(); ++j) {
         const int k = trained[j];
         if (P == 1) {
@@ -100,7 +94,7 @@ void OnlineLoop::hybrid_update(int updates) {
         const auto from = snapshots[j].begin() + static_cast<std::ptrdiff_t>(n) * (u - u0);
         d.set_parameters(std::vector<float>(from, from + static_cast<std::ptrdiff_t>(n)));
       }
-      lap(phases_.discriminators);
+      laps.lap(phases_.discriminators);
       // Every owned policy's minibatch from its own stream, then one stacked update of all.
       for (int l = own.begin; l < own.end; ++l) {
         const auto i = static_cast<std::size_t>(l - own.begin);
@@ -114,7 +108,7 @@ void OnlineLoop::hybrid_update(int updates) {
         sim[i] = sample_simulated(half, rng, &level_of);
         weights[i] = learned ? sim_weights(sim[i], level_of, rng) : learn::SimRowWeights{};
       }
-      lap(phases_.minibatches);
+      laps.lap(phases_.minibatches);
       if (stack) {
         if (cql_only) {
           stack->cql_update(real);
@@ -122,10 +116,11 @@ void OnlineLoop::hybrid_update(int updates) {
           stack->h2o_update(real, sim, weights);
         }
       }
+      laps.lap(phases_.learner);
     }
   }
   if (stack) stack->store();
-  lap(phases_.learner);
+  laps.lap(phases_.learner);
   // The owners' whole discriminator state (Adam moments, noise and minibatch streams) to all.
   for (std::size_t j = 0; P > 1 && j < trained.size(); ++j) {
     const auto k = static_cast<std::size_t>(trained[j]);
@@ -138,7 +133,7 @@ void OnlineLoop::hybrid_update(int updates) {
       state_.disc_rngs[k].set_state(r);
     }
   }
-  lap(phases_.discriminators);
+  laps.lap(phases_.discriminators);
 }
 
 // Uniform rows over the concatenation of every level's buffer, with each row's level.

@@ -59,8 +59,8 @@ void init_threads(int threads = 1);
 
 // Keeps freed tensor memory in the process's heap (glibc malloc: blocks up to 32 MB from the heap
 // instead of fresh mmap pages, the heap trimmed only above 512 MB free) so that each update's
-// activations reuse pages already mapped. A 256-256 CQL update was 6-8% faster (bench/README.md);
-// no result changes. Call once at process start; a no-op on other C libraries.
+// activations reuse pages already mapped. A 256-256 CQL update was about 9% faster
+// (bench/README.md); no result changes. Call once at process start; a no-op on other C libraries.
 void keep_tensor_memory();
 
 // Matmul FLOPs of one update at minibatch `batch` (H2O: `batch` real + `batch` simulated rows);
