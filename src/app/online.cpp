@@ -150,11 +150,21 @@ std::vector<double> OnlineLoop::information_gains() {
   for (const auto& level : all) {
     for (const auto& losses : level) check_finite_losses(losses, state_.round);
   }
-  // igm.trust: agreement scales each level's eta by its trust (the top level's is 1).
-  trust_ = c_.igm.trust == LevelTrust::kAgreement
-               ? level_trust(all, K - 1)
-               : std::vector<double>(static_cast<std::size_t>(K), 1.0);
-  return information_gain(state_.posterior, all, state_.eta, trust_);
+  // igm.trust scales each level's eta by its trust (the top level's is 1).
+  switch (c_.igm.trust) {
+    case LevelTrust::kAgreement:
+      trust_ = level_trust(all, K - 1);
+      break;
+    case LevelTrust::kPooled:
+      trust_ = level_trust_pooled(all, K - 1);
+      break;
+    case LevelTrust::kNone:
+      trust_.assign(static_cast<std::size_t>(K), 1.0);
+      break;
+  }
+  // posterior.forget: a batch of this round would update the tempered posterior.
+  return information_gain(temper_posterior(state_.posterior, c_.posterior.forget), all, state_.eta,
+                          trust_);
 }
 
 // Step 2: the strategy's level; rank 0's choice is broadcast and every rank checks its own.
@@ -258,6 +268,8 @@ std::vector<double> OnlineLoop::update_posterior(int level, const Transitions& b
     adopt_eta({losses}, "round " + std::to_string(state_.round) + "'s batch");
   }
   const double w = trust_[static_cast<std::size_t>(level)];  // set by information_gains()
+  // posterior.forget: older batches fade every round, trusted or not (rho 1 keeps p as it is).
+  state_.posterior = temper_posterior(state_.posterior, c_.posterior.forget);
   if (w > 0.0) state_.posterior = posterior_update(state_.posterior, losses, state_.eta * w);
   return losses;
 }

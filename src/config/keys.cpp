@@ -314,9 +314,10 @@ std::vector<Key<Config>> make_config_keys() {
             "would resolve the posterior); paper: beta_r = c_beta / sqrt(Gamma_r), whose unit "
             "(cost^-1/2) is not that of IG per cost."),
       noted(choice("igm.trust", MFHRL_AT(igm.trust), LevelTrust::kNone, ""),
-            "none | agreement: level k moves the posterior (and counts in IG_k) with eta * w_k, "
-            "w_k in [0, 1] the mean rank agreement of its batches' statistic with the top "
-            "level's (docs/LEARNING.md)"),
+            "none | agreement | pooled: level k moves the posterior (and counts in IG_k) with "
+            "eta * w_k, w_k in [0, 1] the rank agreement of its batches' statistic with the top "
+            "level's: the mean over pairs of batches (agreement) or of each level's batches "
+            "summed (pooled) (docs/LEARNING.md)"),
 
       noted(
           [] {
@@ -347,6 +348,11 @@ std::vector<Key<Config>> make_config_keys() {
              "min_j Q_j(s, pi_l(s)) over B's states) | return (each policy collects n/L of B on "
              "its own env instances, which needs online.envs a multiple of L; L_l = -its mean "
              "reward per step; eta auto then always calibrates on the first batch)"),
+      added_later(number("posterior.forget", MFHRL_AT(posterior.forget), 1.0,
+                         between("a factor rho", '(', 0, 1, ']'),
+                         "rho: the posterior is tempered to p^rho before each update, so a batch "
+                         "r rounds old weighs rho^r (a memory of about 1 / (1 - rho) rounds); 1 "
+                         "keeps every batch")),
       choice("posterior.calibrate", MFHRL_AT(posterior.calibrate), EtaCalibration::kOffline,
              "offline (before round 1) | first_batch (on round 1's batch)"),
       choice("posterior.return_actions", MFHRL_AT(posterior.return_actions),

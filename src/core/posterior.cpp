@@ -63,6 +63,29 @@ std::vector<double> posterior_update(const std::vector<double>& prior,
   return post;
 }
 
+std::vector<double> temper_posterior(const std::vector<double>& p, double rho) {
+  if (!(rho > 0.0 && rho <= 1.0)) {
+    std::ostringstream os;
+    os << "posterior.forget: got " << rho << ", expected a number in (0, 1]";
+    throw InputError(os.str());
+  }
+  check_distribution(p, "temper_posterior");
+  if (rho == 1.0) return p;
+  // p(l)^rho = exp(rho log p(l)), shifted by the largest log so the sum stays in [1, L].
+  double max_log = -std::numeric_limits<double>::infinity();
+  for (double x : p) {
+    if (x > 0.0) max_log = std::max(max_log, rho * std::log(x));
+  }
+  std::vector<double> out(p.size(), 0.0);
+  double sum = 0.0;
+  for (std::size_t l = 0; l < p.size(); ++l) {
+    if (p[l] > 0.0) out[l] = std::exp(rho * std::log(p[l]) - max_log);
+    sum += out[l];
+  }
+  for (double& x : out) x /= sum;
+  return out;
+}
+
 double entropy_nats(const std::vector<double>& p) {
   double h = 0.0;
   for (double x : p) {

@@ -104,4 +104,35 @@ std::vector<double> level_trust(const std::vector<std::vector<std::vector<double
   return trust;
 }
 
+namespace {
+
+// The entrywise sum of a level's remembered batches (each an L-vector).
+std::vector<double> summed_batches(const std::vector<std::vector<double>>& batches) {
+  std::vector<double> sum(batches.front().size(), 0.0);
+  for (const auto& b : batches) {
+    MFHRL_CHECK(b.size() == sum.size(),
+                "level_trust_pooled: a batch of " << b.size() << " losses among " << sum.size());
+    for (std::size_t l = 0; l < b.size(); ++l) sum[l] += b[l];
+  }
+  return sum;
+}
+
+}  // namespace
+
+std::vector<double> level_trust_pooled(const std::vector<std::vector<std::vector<double>>>& history,
+                                       int top) {
+  MFHRL_CHECK(top >= 0 && top < static_cast<int>(history.size()),
+              "level_trust_pooled: top level " << top << " of " << history.size());
+  const auto& ref = history[static_cast<std::size_t>(top)];
+  std::vector<double> trust(history.size(), 1.0);
+  if (ref.empty()) return trust;
+  const std::vector<double> theirs = summed_batches(ref);
+  for (std::size_t k = 0; k < history.size(); ++k) {
+    if (static_cast<int>(k) == top || history[k].empty()) continue;
+    const double rho = spearman_correlation(summed_batches(history[k]), theirs);
+    trust[k] = std::isnan(rho) ? 0.0 : std::min(1.0, std::max(0.0, rho));
+  }
+  return trust;
+}
+
 }  // namespace mfhrl

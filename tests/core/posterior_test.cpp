@@ -150,5 +150,32 @@ TEST(Posterior, BadInput) {
   EXPECT_THROW(map_policy({}), InvariantError);
 }
 
+TEST(Posterior, TemperByHand) {
+  // rho 1/2: square roots. (0.8, 0.2, 0) -> (sqrt 0.8, sqrt 0.2, 0), whose ratio is 2: (2/3, 1/3,
+  // 0).
+  const auto a = temper_posterior({0.8, 0.2, 0.0}, 0.5);
+  EXPECT_NEAR(a[0], 2.0 / 3.0, 1e-15);
+  EXPECT_NEAR(a[1], 1.0 / 3.0, 1e-15);
+  EXPECT_EQ(a[2], 0.0);
+  // (1/2, 1/4, 1/4) -> (1/sqrt 2, 1/2, 1/2) / (1/sqrt 2 + 1) = (1/(1 + sqrt 2), 1/(2 + sqrt 2),
+  // ..).
+  const auto b = temper_posterior({0.5, 0.25, 0.25}, 0.5);
+  EXPECT_NEAR(b[0], 1.0 / (1.0 + std::sqrt(2.0)), 1e-15);
+  EXPECT_NEAR(b[1], 1.0 / (2.0 + std::sqrt(2.0)), 1e-15);
+  // rho 1 keeps every bit; a tiny rho flattens toward uniform over the support.
+  const std::vector<double> p = {0.7, 0.1, 0.2};
+  EXPECT_EQ(temper_posterior(p, 1.0), p);
+  const auto flat = temper_posterior({0.9, 0.1}, 1e-9);
+  EXPECT_NEAR(flat[0], 0.5, 1e-8);
+  // Forgetting then one update: log-weights rho * log p - eta L. From (0.8, 0.2) with rho 1/2
+  // and losses (0, log 2) at eta 1: (2/3, 1/3) * (1, 1/2) -> (4/5, 1/5).
+  const auto c = posterior_update(temper_posterior({0.8, 0.2}, 0.5), {0.0, std::log(2.0)}, 1.0);
+  EXPECT_NEAR(c[0], 0.8, 1e-15);
+  for (double bad : {0.0, -0.5, 1.5, std::nan("")}) {
+    EXPECT_THROW(temper_posterior(p, bad), InputError) << bad;
+  }
+  EXPECT_THROW(temper_posterior({0.0, 0.0}, 0.5), InvariantError);
+}
+
 }  // namespace
 }  // namespace mfhrl

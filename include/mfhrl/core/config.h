@@ -54,8 +54,9 @@ MFHRL_ENUM_NAMES(EtaCalibration, 2, {EtaCalibration::kOffline, "offline"},
 enum class ReturnActions { kSampled, kMean };
 MFHRL_ENUM_NAMES(ReturnActions, 2, {ReturnActions::kSampled, "sampled"},
                  {ReturnActions::kMean, "mean"});
-enum class LevelTrust { kNone, kAgreement };
-MFHRL_ENUM_NAMES(LevelTrust, 2, {LevelTrust::kNone, "none"}, {LevelTrust::kAgreement, "agreement"});
+enum class LevelTrust { kNone, kAgreement, kPooled };
+MFHRL_ENUM_NAMES(LevelTrust, 3, {LevelTrust::kNone, "none"}, {LevelTrust::kAgreement, "agreement"},
+                 {LevelTrust::kPooled, "pooled"});
 enum class CostMode { kDeclared, kMeasured };
 MFHRL_ENUM_NAMES(CostMode, 2, {CostMode::kDeclared, "declared"}, {CostMode::kMeasured, "measured"});
 #undef MFHRL_ENUM_NAMES
@@ -187,8 +188,9 @@ struct IgmConfig {
   // entropy_rate: beta_r = c_beta H(p_{r-1}) / Gamma_r, nats per cost unit like IG_k / (lambda_k
   // n); paper: beta_r = c_beta / sqrt(Gamma_r) (the paper's form, whose unit is cost^-1/2).
   std::string threshold = "entropy_rate";
-  // none | agreement: level k's batches move the posterior (and count in IG_k) with eta * w_k,
-  // w_k the clamped rank agreement of its statistic with the top level's (core level_trust).
+  // none | agreement | pooled: level k's batches move the posterior (and count in IG_k) with
+  // eta * w_k, w_k the clamped rank agreement of its statistic with the top level's: the mean over
+  // pairs of batches (core level_trust) or of the batches summed per level (level_trust_pooled).
   LevelTrust trust = LevelTrust::kNone;
 };
 
@@ -210,6 +212,9 @@ struct PosteriorConfig {
   // states) | return (every policy collects its share of B, split_counts(n, L) rows in policy
   // order, and L_l is minus the mean reward of its share: a return measured on the level).
   PosteriorLoss loss = PosteriorLoss::kCritic;
+  // rho in (0, 1]: before each update the posterior is tempered to p^rho (core temper_posterior),
+  // so a batch r rounds old weighs rho^r; 1 keeps every batch (the method as published).
+  double forget = 1.0;
 };
 
 struct Config {

@@ -17,6 +17,13 @@ std::vector<double> uniform_prior(int num_policies);
 std::vector<double> posterior_update(const std::vector<double>& prior,
                                      const std::vector<double>& losses, double eta);
 
+// posterior.forget: p^rho renormalized, rho in (0, 1], so evidence r rounds old counts rho^r times
+// as much as this round's (a memory of about 1 / (1 - rho) rounds while the policies, and with
+// them the ranking the posterior must find, change under the H2O updates). rho = 1 returns p
+// unchanged; rho -> 0 forgets everything but the support (zero entries stay zero). A rho outside
+// (0, 1] -> InputError (posterior.forget).
+std::vector<double> temper_posterior(const std::vector<double>& p, double rho);
+
 // Shannon entropy in nats, with 0 * log 0 = 0.
 double entropy_nats(const std::vector<double>& p);
 

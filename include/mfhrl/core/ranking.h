@@ -37,4 +37,13 @@ double eta_from_loss_spread(const std::vector<std::vector<double>>& losses, doub
 std::vector<double> level_trust(const std::vector<std::vector<std::vector<double>>>& history,
                                 int top);
 
+// igm.trust: pooled. As level_trust, but each level's remembered batches are summed first: w_k
+// is Spearman(sum over b of history[k][b], sum over b of history[top][b]) clamped to [0, 1]. A
+// sum over M batches averages their noise out before the comparison, so two levels that order the
+// policies alike score near 1 even when single batches are noisy (the mean over pairs that
+// level_trust takes shrinks toward 0 with the noise of both). Same conventions: the top level 1,
+// untested levels 1, an undefined correlation (all sums equal) 0.
+std::vector<double> level_trust_pooled(const std::vector<std::vector<std::vector<double>>>& history,
+                                       int top);
+
 }  // namespace mfhrl
