@@ -316,8 +316,9 @@ std::vector<Key<Config>> make_config_keys() {
       noted(choice("igm.trust", MFHRL_AT(igm.trust), LevelTrust::kNone, ""),
             "none | agreement | pooled: level k moves the posterior (and counts in IG_k) with "
             "eta * w_k, w_k in [0, 1] the rank agreement of its batches' statistic with the top "
-            "level's: the mean over pairs of batches (agreement) or of each level's batches "
-            "summed (pooled) (docs/LEARNING.md)"),
+            "level's: the mean over pairs of batches (agreement; an untested level gets 1) or "
+            "of each level's batches summed (pooled; 0 until it and the top level have batches) "
+            "(docs/LEARNING.md)"),
 
       noted(
           [] {

@@ -124,7 +124,8 @@ std::vector<double> level_trust_pooled(const std::vector<std::vector<std::vector
   MFHRL_CHECK(top >= 0 && top < static_cast<int>(history.size()),
               "level_trust_pooled: top level " << top << " of " << history.size());
   const auto& ref = history[static_cast<std::size_t>(top)];
-  std::vector<double> trust(history.size(), 1.0);
+  std::vector<double> trust(history.size(), 0.0);
+  trust[static_cast<std::size_t>(top)] = 1.0;
   if (ref.empty()) return trust;
   const std::vector<double> theirs = summed_batches(ref);
   for (std::size_t k = 0; k < history.size(); ++k) {

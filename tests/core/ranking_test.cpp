@@ -74,15 +74,16 @@ TEST(Ranking, PooledTrustSumsBatchesBeforeComparing) {
   // Level 0's batches (1,3,2) and (2,1,3) sum to (3,4,5); the top level's (1,2,4) and (1,1,0) to
   // (2,3,4): the same order, trust 1. Pair by pair they agree 0.5, 0, 0.5 and -sqrt(3)/2 (mean
   // 0.03), which is what level_trust reports. Level 1 sums to (3,2,1), the reverse: clamped to 0.
-  // Level 2 has no batches: 1.
+  // Level 2 has no batches: 0 until it has been compared (level_trust: 1).
   const std::vector<std::vector<std::vector<double>>> history = {
       {{1, 3, 2}, {2, 1, 3}}, {{3, 2, 1}}, {}, {{1, 2, 4}, {1, 1, 0}}};
-  EXPECT_EQ(level_trust_pooled(history, 3), (std::vector<double>{1.0, 0.0, 1.0, 1.0}));
+  EXPECT_EQ(level_trust_pooled(history, 3), (std::vector<double>{1.0, 0.0, 0.0, 1.0}));
+  EXPECT_EQ(level_trust(history, 3)[2], 1.0);
   EXPECT_NEAR(level_trust(history, 3)[0], (0.5 + 0.0 + 0.5 - std::sqrt(3.0) / 2) / 4, 1e-12);
   // Sums with every entry equal have no order to compare: 0.
   EXPECT_EQ(level_trust_pooled({{{1, 2}, {2, 1}}, {{1, 2}}}, 1), (std::vector<double>{0.0, 1.0}));
-  // A top level with no batches cannot judge anyone.
-  EXPECT_EQ(level_trust_pooled({{{1, 2}}, {}}, 1), (std::vector<double>{1.0, 1.0}));
+  // Before the top level has a batch no lower level is trusted.
+  EXPECT_EQ(level_trust_pooled({{{1, 2}}, {}}, 1), (std::vector<double>{0.0, 1.0}));
   EXPECT_THROW(level_trust_pooled({{}}, 1), InvariantError);
   EXPECT_THROW(level_trust_pooled({{{1, 2, 3}}, {{1, 2}}}, 1), InvariantError);
 }

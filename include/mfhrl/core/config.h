@@ -190,7 +190,8 @@ struct IgmConfig {
   std::string threshold = "entropy_rate";
   // none | agreement | pooled: level k's batches move the posterior (and count in IG_k) with
   // eta * w_k, w_k the clamped rank agreement of its statistic with the top level's: the mean over
-  // pairs of batches (core level_trust) or of the batches summed per level (level_trust_pooled).
+  // pairs of batches (core level_trust) or of the batches summed per level, pessimistic until
+  // compared (level_trust_pooled).
   LevelTrust trust = LevelTrust::kNone;
 };
 

@@ -41,8 +41,10 @@ std::vector<double> level_trust(const std::vector<std::vector<std::vector<double
 // is Spearman(sum over b of history[k][b], sum over b of history[top][b]) clamped to [0, 1]. A
 // sum over M batches averages their noise out before the comparison, so two levels that order the
 // policies alike score near 1 even when single batches are noisy (the mean over pairs that
-// level_trust takes shrinks toward 0 with the noise of both). Same conventions: the top level 1,
-// untested levels 1, an undefined correlation (all sums equal) 0.
+// level_trust takes shrinks toward 0 with the noise of both). Unlike level_trust it is
+// pessimistic: a lower level is not trusted (0) until both it and the top level have batches to
+// compare, so a level whose ranking is wrong cannot move the posterior before the top level has
+// been seen. The top level's trust is 1; an undefined correlation (all sums equal) is 0.
 std::vector<double> level_trust_pooled(const std::vector<std::vector<std::vector<double>>>& history,
                                        int top);
 
