@@ -84,6 +84,28 @@ for i in 0 1 2 3 4 5 6 7; do
   echo -n "real $i "
   "$M_OLD" rollout "${C[@]}" --policy pretrained.h5:$i --episodes 5 --seed 1 2>&1 | tail -1
 done > level-returns-real-seed1.txt
+# Mild lower levels (levels-mild.yaml here: the real integrator, friction 0.9 / 0.95, mass 1.05 /
+# 1.02, damping 1.2 / 1.1, no action noise): every ensemble's policies on them, then igm with trust
+# none and pooled, run seeds 0-4 (compare-mild.md).
+mkdir -p mild
+for e in . e1 e2; do
+  for lv in coarse medium; do
+    for i in 0 1 2 3 4 5 6 7; do
+      echo -n "$lv $i "
+      "$M" rollout "${C[@]}" --config levels-mild.yaml --policy $e/pretrained.h5:$i --level $lv \
+        --episodes 5 2>&1 | tail -1
+    done
+  done > mild/level-returns-$(basename $e).txt  # here: level-returns-mild-e0.txt, -e1, -e2
+done
+for s in 0 1 2 3 4; do
+  for e in "" e1/ e2/; do
+    for v in none pooled; do
+      "${MPI[@]}" "$M" run "${C[@]}" --config levels-mild.yaml --pretrained ${e}pretrained.h5 \
+        --out "mild/${e%/}${e:+-}$v-s$s.h5" --force seed=$s "${V[@]}" igm.trust=$v \
+        > "mild/${e%/}${e:+-}$v-s$s.log" 2>&1
+    done
+  done
+done
 /usr/bin/python3 replay.py base-s?.h5 pooled-s?.h5 forget08-s?.h5 > replay-e0.md
 /usr/bin/python3 replay.py e1/base-s?.h5 e2/base-s?.h5 > replay-e12.md
 
