@@ -23,6 +23,22 @@ void check_distribution(const std::vector<double>& p, const char* what) {
   MFHRL_CHECK(sum > 0.0, what << ": all entries are zero");
 }
 
+// exp(log_w) normalized to sum 1; -inf entries (zero weight) stay 0. Shifting by the maximum
+// puts the largest weight at exp(0) = 1, so the sum is in [1, L] and nothing overflows.
+std::vector<double> normalized_exp(const std::vector<double>& log_w) {
+  const double neg_inf = -std::numeric_limits<double>::infinity();
+  double max_log = neg_inf;
+  for (double x : log_w) max_log = std::max(max_log, x);
+  std::vector<double> out(log_w.size(), 0.0);
+  double sum = 0.0;
+  for (std::size_t l = 0; l < log_w.size(); ++l) {
+    if (log_w[l] != neg_inf) out[l] = std::exp(log_w[l] - max_log);
+    sum += out[l];
+  }
+  for (double& x : out) x /= sum;
+  return out;
+}
+
 }  // namespace
 
 std::vector<double> uniform_prior(int num_policies) {
@@ -40,9 +56,7 @@ std::vector<double> posterior_update(const std::vector<double>& prior,
   check_distribution(prior, "posterior_update prior");
   MFHRL_CHECK(losses.size() == prior.size(), "posterior_update: " << losses.size() << " losses for "
                                                                   << prior.size() << " policies");
-  const double neg_inf = -std::numeric_limits<double>::infinity();
-  std::vector<double> log_w(prior.size(), neg_inf);
-  double max_log = neg_inf;
+  std::vector<double> log_w(prior.size(), -std::numeric_limits<double>::infinity());
   for (std::size_t l = 0; l < prior.size(); ++l) {
     if (!std::isfinite(losses[l])) {
       std::ostringstream os;
@@ -50,17 +64,8 @@ std::vector<double> posterior_update(const std::vector<double>& prior,
       throw NumericalError(os.str());
     }
     if (prior[l] > 0.0) log_w[l] = std::log(prior[l]) - eta * losses[l];
-    max_log = std::max(max_log, log_w[l]);
   }
-  // Shifting by the maximum puts the largest weight at exp(0) = 1, so the sum is in [1, L].
-  std::vector<double> post(prior.size(), 0.0);
-  double sum = 0.0;
-  for (std::size_t l = 0; l < prior.size(); ++l) {
-    if (log_w[l] != neg_inf) post[l] = std::exp(log_w[l] - max_log);
-    sum += post[l];
-  }
-  for (double& x : post) x /= sum;
-  return post;
+  return normalized_exp(log_w);
 }
 
 std::vector<double> temper_posterior(const std::vector<double>& p, double rho) {
@@ -71,19 +76,12 @@ std::vector<double> temper_posterior(const std::vector<double>& p, double rho) {
   }
   check_distribution(p, "temper_posterior");
   if (rho == 1.0) return p;
-  // p(l)^rho = exp(rho log p(l)), shifted by the largest log so the sum stays in [1, L].
-  double max_log = -std::numeric_limits<double>::infinity();
-  for (double x : p) {
-    if (x > 0.0) max_log = std::max(max_log, rho * std::log(x));
-  }
-  std::vector<double> out(p.size(), 0.0);
-  double sum = 0.0;
+  // p(l)^rho = exp(rho log p(l)).
+  std::vector<double> log_w(p.size(), -std::numeric_limits<double>::infinity());
   for (std::size_t l = 0; l < p.size(); ++l) {
-    if (p[l] > 0.0) out[l] = std::exp(rho * std::log(p[l]) - max_log);
-    sum += out[l];
+    if (p[l] > 0.0) log_w[l] = rho * std::log(p[l]);
   }
-  for (double& x : out) x /= sum;
-  return out;
+  return normalized_exp(log_w);
 }
 
 double entropy_nats(const std::vector<double>& p) {
