@@ -162,9 +162,15 @@ std::vector<double> OnlineLoop::information_gains() {
       trust_.assign(static_cast<std::size_t>(K), 1.0);
       break;
   }
+  // igm.trust_explore: the level is chosen with a trust optimistic about estimates made from few
+  // batches; the posterior update keeps trust_ (update_posterior).
+  std::vector<int> batches;
+  for (const auto& level : all) batches.push_back(static_cast<int>(level.size()));
+  const std::vector<double> choose_with =
+      optimistic_trust(trust_, batches, K - 1, c_.igm.trust_explore);
   // posterior.forget: a batch of this round would update the tempered posterior.
   return information_gain(temper_posterior(state_.posterior, c_.posterior.forget), all, state_.eta,
-                          trust_);
+                          choose_with);
 }
 
 // Step 2: the strategy's level; rank 0's choice is broadcast and every rank checks its own.

@@ -319,6 +319,15 @@ std::vector<Key<Config>> make_config_keys() {
             "level's: the mean over pairs of batches (agreement; an untested level gets 1) or "
             "of each level's batches summed (pooled; 0 until it and the top level have batches) "
             "(docs/LEARNING.md)"),
+      // Needs igm.trust agreement or pooled when above 0 (checked after the walk).
+      added_later(noted(
+          number("igm.trust_explore", MFHRL_AT(igm.trust_explore), 0.0,
+                 between("a bonus", '[', 0, 10, ']'),
+                 "c: igm chooses a lower level as if its trust were min(1, w_k + c / "
+                 "sqrt(m_k)), m_k its remembered batches; the posterior still uses w_k. 0: none"),
+          "Not in the paper: optimism for a trust estimated on few batches, so that one noisy "
+          "comparison does not lock a level out; a level that is only explored cannot move the "
+          "posterior beyond its estimate (docs/LEARNING.md).")),
 
       noted(
           [] {

@@ -141,6 +141,9 @@ Config config_from_yaml(const YAML::Node& root, const std::string& source) {
   if (!(c.h2o.ratio_min > 0 && c.h2o.ratio_min <= c.h2o.ratio_max)) {
     fail("h2o", "ratio_max", "0 < h2o.ratio_min <= h2o.ratio_max");
   }
+  if (c.igm.trust_explore > 0.0 && c.igm.trust == LevelTrust::kNone) {
+    fail("igm", "trust_explore", "0 when igm.trust is none (every level is trusted fully)");
+  }
   // A budget is bounded by the rounds it buys at the cheapest level (time, and a trace row each).
   std::vector<double> costs;
   for (const LevelConfig& l : c.levels) costs.push_back(l.cost);

@@ -136,4 +136,23 @@ std::vector<double> level_trust_pooled(const std::vector<std::vector<std::vector
   return trust;
 }
 
+std::vector<double> optimistic_trust(const std::vector<double>& trust,
+                                     const std::vector<int>& batches, int top, double explore) {
+  MFHRL_CHECK(batches.size() == trust.size(), "optimistic_trust: " << batches.size()
+                                                                   << " counts for " << trust.size()
+                                                                   << " levels");
+  MFHRL_CHECK(top >= 0 && top < static_cast<int>(trust.size()),
+              "optimistic_trust: top level " << top << " of " << trust.size());
+  MFHRL_CHECK(explore >= 0.0 && std::isfinite(explore), "optimistic_trust: explore " << explore);
+  std::vector<double> chosen = trust;
+  for (std::size_t k = 0; k < trust.size(); ++k) {
+    MFHRL_CHECK(trust[k] >= 0.0 && trust[k] <= 1.0,
+                "optimistic_trust: trust " << trust[k] << " of level " << k);
+    MFHRL_CHECK(batches[k] >= 0, "optimistic_trust: " << batches[k] << " batches of level " << k);
+    if (static_cast<int>(k) == top || batches[k] == 0 || explore == 0.0) continue;
+    chosen[k] = std::min(1.0, trust[k] + explore / std::sqrt(static_cast<double>(batches[k])));
+  }
+  return chosen;
+}
+
 }  // namespace mfhrl

@@ -224,6 +224,41 @@ TEST_P(LevelTrustKinds, LiveBoundedAndResumes) {
 INSTANTIATE_TEST_SUITE_P(Checkpoint, LevelTrustKinds,
                          ::testing::Values(LevelTrust::kAgreement, LevelTrust::kPooled));
 
+TEST(Checkpoint, TrustExploreChoosesOptimisticallyButLeavesThePosteriorAndResumes) {
+  learn::init_threads();
+  // Pooled trust, uniform strategy: rounds 1 and 2 go to levels 1 and 2 before the top level has a
+  // batch, so their trust is 0. Round 3's IG of those levels is 0 without exploration and computed
+  // with trust 0 + 0.5 / sqrt(1) with it; in both the posterior has not moved.
+  TraceRow plain3, explored3;
+  TensorBlobs at2;
+  for (double explore : {0.0, 0.5}) {
+    Fixture f;
+    f.c.igm.trust = LevelTrust::kPooled;
+    f.c.igm.trust_explore = explore;
+    f.c.strategy = "uniform";
+    OnlineLoop a(f.c, f.comm, f.levels, f.data, PolicySet(f.c, f.comm, f.data));
+    a.calibrate_eta();
+    a.round();
+    const TraceRow r2 = a.round();
+    EXPECT_EQ(r2.posterior, uniform_prior(3));
+    if (explore > 0.0) at2 = all_blobs(capture_checkpoint(f.c, a.state()), a.state());
+    (explore > 0.0 ? explored3 : plain3) = a.round();
+    EXPECT_EQ(a.trust(), (std::vector<double>{0.0, 0.0, 1.0}));  // the posterior's weights
+    if (explore > 0.0) {
+      OnlineLoop b(f.c, f.comm, f.levels, f.data, PolicySet(f.c, f.comm, f.data));
+      b.restore(at2, "ck.h5");
+      expect_same_row(explored3, b.round());
+      for (int r = 4; r <= 5 && !a.done(); ++r) expect_same_row(a.round(), b.round());
+    }
+  }
+  EXPECT_EQ(plain3.information_gain[0], 0.0);
+  EXPECT_EQ(plain3.information_gain[1], 0.0);
+  EXPECT_GT(explored3.information_gain[0], 0.0);
+  EXPECT_GT(explored3.information_gain[1], 0.0);
+  // The top level has no batch before round 3: its IG is H(p) either way.
+  EXPECT_EQ(plain3.information_gain[2], explored3.information_gain[2]);
+}
+
 TEST(Checkpoint, ForgetTempersThePosteriorBeforeEachUpdateAndResumes) {
   learn::init_threads();
   Fixture f;

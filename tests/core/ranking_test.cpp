@@ -88,5 +88,25 @@ TEST(Ranking, PooledTrustSumsBatchesBeforeComparing) {
   EXPECT_THROW(level_trust_pooled({{{1, 2, 3}}, {{1, 2}}}, 1), InvariantError);
 }
 
+TEST(Ranking, OptimisticTrustAddsABonusThatShrinksWithTheBatches) {
+  // Levels: 1 batch at trust 0 -> 0 + 0.5/1; 4 batches at 0.25 -> 0.25 + 0.5/2 = 0.5; 9 batches
+  // at 0.9 -> 0.9 + 0.5/3, capped at 1; no batches -> its trust (0.3) unchanged; the top level
+  // (index 4) keeps 1.
+  const std::vector<double> w = {0.0, 0.25, 0.9, 0.3, 1.0};
+  const std::vector<int> m = {1, 4, 9, 0, 2};
+  EXPECT_EQ(optimistic_trust(w, m, 4, 0.5), (std::vector<double>{0.5, 0.5, 1.0, 0.3, 1.0}));
+  // 2 batches at trust 0.1 with explore 0.2: 0.1 + 0.2 / sqrt(2).
+  EXPECT_NEAR(optimistic_trust({0.1, 1.0}, {2, 1}, 1, 0.2)[0], 0.1 + 0.2 / std::sqrt(2.0), 1e-15);
+  // explore 0 leaves every bit of the estimate.
+  EXPECT_EQ(optimistic_trust(w, m, 4, 0.0), w);
+  // The top level is whichever index is named: level 0 here keeps its 0.
+  EXPECT_EQ(optimistic_trust({0.0, 0.0}, {3, 1}, 0, 1.0), (std::vector<double>{0.0, 1.0}));
+  EXPECT_THROW(optimistic_trust(w, {1, 1}, 4, 0.5), InvariantError);            // counts per level
+  EXPECT_THROW(optimistic_trust(w, m, 5, 0.5), InvariantError);                 // top out of range
+  EXPECT_THROW(optimistic_trust(w, m, 4, -0.1), InvariantError);                // explore < 0
+  EXPECT_THROW(optimistic_trust({1.5, 1.0}, {1, 1}, 1, 0.5), InvariantError);   // trust > 1
+  EXPECT_THROW(optimistic_trust({0.5, 1.0}, {-1, 1}, 1, 0.5), InvariantError);  // count < 0
+}
+
 }  // namespace
 }  // namespace mfhrl

@@ -193,6 +193,9 @@ struct IgmConfig {
   // pairs of batches (core level_trust) or of the batches summed per level, pessimistic until
   // compared (level_trust_pooled).
   LevelTrust trust = LevelTrust::kNone;
+  // c: igm chooses a lower level with trust w_k + c / sqrt(m_k) (m_k its remembered batches,
+  // capped at 1), while the posterior keeps w_k (core optimistic_trust). 0: choose with w_k.
+  double trust_explore = 0.0;
 };
 
 // The generalized-Bayes posterior p(l) ∝ p(l) exp(-eta L_l(B)) (DESIGN §3.4).

@@ -48,4 +48,14 @@ std::vector<double> level_trust(const std::vector<std::vector<std::vector<double
 std::vector<double> level_trust_pooled(const std::vector<std::vector<std::vector<double>>>& history,
                                        int top);
 
+// igm.trust_explore: the trust igm chooses a level with, optimistic about an estimate made from
+// few batches. trust[k] is the estimate (level_trust or level_trust_pooled), batches[k] the count
+// of level k's remembered batches behind it. A lower level with m >= 1 batches is chosen with
+// min(1, trust[k] + explore / sqrt(m)); the top level and a level without batches keep trust[k]
+// (an unvisited level's IG is optimistic already). The posterior keeps using trust itself, so a
+// level that is only explored cannot move it more than its estimate allows; explore 0 returns
+// trust unchanged. Needs explore >= 0, one count per level, counts >= 0 and trust in [0, 1].
+std::vector<double> optimistic_trust(const std::vector<double>& trust,
+                                     const std::vector<int>& batches, int top, double explore);
+
 }  // namespace mfhrl
