@@ -12,8 +12,9 @@ policies. The last line counts runs. --plot draws H(p) against round, one line p
 
   /usr/bin/python3 analysis/posterior_check.py --compare NAME=GLOB [NAME=GLOB ...]
 
-A markdown table, one row per group of runs (a shell glob of run files, quoted): the counts
-above, the final deployed return, and two figures that say whether any posterior could work:
+A markdown table, one row per group of runs (shell globs of run files, quoted, separated by spaces): the counts
+above (and the cheaper rounds after the first K among all rounds after them), the mean entropy
+after round 1 and after the last round, the final deployed return, and two figures that say whether any posterior could work:
 "signal", the mean over all-policy rounds of Spearman(-L_l of the round's batch, true return that
 round), and "drift", Spearman(true returns in the first all-policy round, in the last one).
 Exit status 2 on bad arguments or an unreadable file.
@@ -74,12 +75,13 @@ def check(path):
 
 def compare(specs):
     head = ("| runs | MAP above median | MAP best | mean Spearman(posterior, return) | signal | "
-            "drift | cheaper level after K | largest one-round drop of H | final return (mean) |")
+            "drift | cheaper level after K | cheaper rounds after K | largest one-round drop of H | "
+            "H(p) first -> last (mean) | final return (mean) |")
     print(head)
     print("|---" * (head.count("|") - 1) + "|")
     for spec in specs:
         name, _, pattern = spec.partition("=")
-        files = sorted(glob.glob(pattern))
+        files = sorted({f for part in pattern.split() for f in glob.glob(part)})
         if not name or not files:
             raise OSError(f"--compare {spec}: expected NAME=GLOB matching run files")
         rows = [check(f) for f in files]
@@ -89,7 +91,9 @@ def compare(specs):
               f"{sum(r['map_best'] for r in ev)}/{len(ev)} | {mean('rho_mean'):.2f} | "
               f"{mean('signal'):.2f} | {mean('drift'):.2f} | "
               f"{sum(r['cheaper_after_K'] > 0 for r in rows)}/{len(rows)} | "
-              f"{mean('max_drop'):.2f} | {mean('final_return'):,.0f} |")
+              f"{sum(r['cheaper_after_K'] for r in rows)}/{sum(r['rounds_after_K'] for r in rows)} | "
+              f"{mean('max_drop'):.2f} | {mean('H_first'):.2f} -> {mean('H_last'):.2f} | "
+              f"{mean('final_return'):,.0f} |")
     return 0
 
 
