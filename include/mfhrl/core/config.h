@@ -193,8 +193,8 @@ struct IgmConfig {
   // pairs of batches (core level_trust) or of the batches summed per level, pessimistic until
   // compared (level_trust_pooled).
   LevelTrust trust = LevelTrust::kNone;
-  // c: igm chooses a lower level with trust w_k + c / sqrt(m_k) (m_k its remembered batches,
-  // capped at 1), while the posterior keeps w_k (core optimistic_trust). 0: choose with w_k.
+  // c: igm chooses a lower level with trust min(1, w_k + c / sqrt(m_k)), m_k its remembered
+  // batches, while the posterior keeps w_k (core optimistic_trust). 0: choose with w_k.
   double trust_explore = 0.0;
 };
 
