@@ -12,9 +12,10 @@ policies. The last line counts runs. --plot draws H(p) against round, one line p
 
   /usr/bin/python3 analysis/posterior_check.py --compare NAME=GLOB [NAME=GLOB ...]
 
-A markdown table, one row per group of runs (shell globs of run files, quoted, separated by spaces): the counts
-above (and the cheaper rounds after the first K among all rounds after them), the mean entropy
-after round 1 and after the last round, the final deployed return, and two figures that say whether any posterior could work:
+A markdown table, one row per group of runs (shell globs of run files, quoted, separated by
+spaces): the counts above (and the cheaper rounds after the first K among all rounds after
+them), the mean entropy after round 1 and after the last round, the final deployed return, and
+two figures that say whether any posterior could work:
 "signal", the mean over all-policy rounds of Spearman(-L_l of the round's batch, true return that
 round), and "drift", Spearman(true returns in the first all-policy round, in the last one).
 Exit status 2 on bad arguments or an unreadable file.
@@ -75,8 +76,8 @@ def check(path):
 
 def compare(specs):
     head = ("| runs | MAP above median | MAP best | mean Spearman(posterior, return) | signal | "
-            "drift | cheaper level after K | cheaper rounds after K | largest one-round drop of H | "
-            "H(p) first -> last (mean) | final return (mean) |")
+            "drift | cheaper level after K | cheaper rounds after K | "
+            "largest one-round drop of H | H(p) first -> last (mean) | final return (mean) |")
     print(head)
     print("|---" * (head.count("|") - 1) + "|")
     for spec in specs:
@@ -86,12 +87,14 @@ def compare(specs):
             raise OSError(f"--compare {spec}: expected NAME=GLOB matching run files")
         rows = [check(f) for f in files]
         ev = [r for r in rows if r["map_best"] is not None]
+        cheaper = sum(r["cheaper_after_K"] for r in rows)
+        after = sum(r["rounds_after_K"] for r in rows)
         mean = lambda k: np.nanmean([r.get(k, math.nan) for r in rows])  # noqa: E731
         print(f"| {name} ({len(rows)}) | {sum(r['map_above_median'] for r in ev)}/{len(ev)} | "
               f"{sum(r['map_best'] for r in ev)}/{len(ev)} | {mean('rho_mean'):.2f} | "
               f"{mean('signal'):.2f} | {mean('drift'):.2f} | "
               f"{sum(r['cheaper_after_K'] > 0 for r in rows)}/{len(rows)} | "
-              f"{sum(r['cheaper_after_K'] for r in rows)}/{sum(r['rounds_after_K'] for r in rows)} | "
+              f"{cheaper}/{after} | "
               f"{mean('max_drop'):.2f} | {mean('H_first'):.2f} -> {mean('H_last'):.2f} | "
               f"{mean('final_return'):,.0f} |")
     return 0
