@@ -3,7 +3,8 @@
 # the same pretrained policies and a 5,000-row random dataset (pass offline.dataset=FILE to use
 # another). Runs REPS (default 5) pairs, P=1 then P=2, and prints each pair's efficiency
 # T1/(2*T2), seconds in MPI per round, and the median efficiency: single runs on a shared 2-core
-# machine vary by 10-20%. PHASES=1 also prints each run's seconds per round by phase (rank 0).
+# machine vary by 10-20%. PHASES=1 also prints each run's seconds per round by phase (rank 0), and
+# for P=2 each phase's slowest and fastest rank.
 # usage: [REPS=5] bench/mpi_scaling.sh [BUILD_DIR] [key=value ...]
 set -euo pipefail
 build=${1:-build}
@@ -30,6 +31,7 @@ for rep in $(seq "$reps"); do
   echo "pair $rep: P=1 $t1 s/round, P=2 $t2 s/round (MPI $m2 s), efficiency $e"
   if [[ ${PHASES:-0} == 1 ]]; then
     for np in 1 2; do echo "  P=$np: $(sed -n 's/^online phase on rank 0, s per round: //p' "$tmp/log$np")"; done
+    echo "  P=2 by rank (slowest / fastest): $(sed -n 's/^online phase by rank, s per round, slowest \/ fastest: //p' "$tmp/log2")"
   fi
 done
 printf '%s\n' "${effs[@]}" | sort -n | awk '{ v[NR] = $1 } END {

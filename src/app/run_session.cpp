@@ -278,6 +278,51 @@ class Session {
         ph.minibatches * per_round, ph.learner * per_round, ph.evaluate * per_round,
         checkpoint_seconds_ * per_round);
     log::info(buf);
+    log_phase_spread(per_round);
+  }
+
+  // On several ranks, the slowest and the fastest rank of every phase: a rank that waits in a
+  // collective is waiting for another rank's work, and this line shows whose. Collective.
+  void log_phase_spread(double per_round) {
+    const int P = comm_.size();
+    if (P < 2) return;
+    const OnlineLoop::PhaseSeconds& ph = loop_.phase_seconds();
+    const std::vector<std::pair<const char*, double>> phases = {
+        {"information gain", ph.information_gain},
+        {"collect", ph.collect},
+        {"posterior", ph.posterior},
+        {"discriminators", ph.discriminators},
+        {"minibatches", ph.minibatches},
+        {"learner", ph.learner},
+        {"evaluation", ph.evaluate},
+        {"checkpoint", checkpoint_seconds_},
+        {"MPI collectives", timed_.seconds()}};
+    // Row r holds rank r's seconds; the sum over ranks gathers them (the rest is zero).
+    const std::size_t n = phases.size();
+    std::vector<double> all(n * static_cast<std::size_t>(P), 0.0);
+    for (std::size_t i = 0; i < n; ++i) {
+      all[static_cast<std::size_t>(comm_.rank()) * n + i] = phases[i].second * per_round;
+    }
+    comm_.allreduce(dist::Span<double>(all.data(), all.size()), dist::ReduceOp::kSum);
+    std::ostringstream line;
+    line << "online phase by rank, s per round, slowest / fastest:";
+    char part[128];
+    for (std::size_t i = 0; i < n; ++i) {
+      int hi = 0, lo = 0;
+      for (int r = 1; r < P; ++r) {
+        if (all[static_cast<std::size_t>(r) * n + i] > all[static_cast<std::size_t>(hi) * n + i]) {
+          hi = r;
+        }
+        if (all[static_cast<std::size_t>(r) * n + i] < all[static_cast<std::size_t>(lo) * n + i]) {
+          lo = r;
+        }
+      }
+      std::snprintf(part, sizeof part, "%s %s %.4f (rank %d) / %.4f (rank %d)", i == 0 ? "" : ",",
+                    phases[i].first, all[static_cast<std::size_t>(hi) * n + i], hi,
+                    all[static_cast<std::size_t>(lo) * n + i], lo);
+      line << part;
+    }
+    log::info(line.str());
   }
 
   const double t_created_ = now_seconds();

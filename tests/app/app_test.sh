@@ -73,6 +73,14 @@ PY
       mpi "$np" "$mfhrl" run "${tiny[@]}" --out "$tmp/p$np.h5" > "$tmp/log$np"
     done
     $py "$src/tests/app/compare_runs.py" "$tmp/p1.h5" "$tmp/p2.h5" "$tmp/p3.h5"
+    # On several ranks the summary names the slowest and the fastest rank of every phase.
+    if grep -q "online phase by rank" "$tmp/log1"; then echo "FAIL: a spread on 1 rank"; exit 1; fi
+    spread=$(grep "online phase by rank" "$tmp/log3")
+    for phase in "information gain" collect posterior discriminators minibatches learner \
+      evaluation checkpoint "MPI collectives"; do
+      grep -qE "$phase [0-9.]+ \(rank [0-2]\) / [0-9.]+ \(rank [0-2]\)" <<< "$spread" ||
+        { echo "FAIL: no slowest/fastest $phase in: $spread"; exit 1; }
+    done
     # P > L (L = 2 on 3 ranks): a rank that owns no policy only simulates
     mpi 1 "$mfhrl" run "${tiny[@]}" --out "$tmp/q1.h5" offline.policies=2 > /dev/null
     mpi 3 "$mfhrl" run "${tiny[@]}" --out "$tmp/q3.h5" offline.policies=2 > /dev/null
