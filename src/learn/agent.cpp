@@ -76,11 +76,6 @@ struct Params {
   bool stacked = false;
   std::int64_t policies = 1;
   Net actor, q1, q2, q1t, q2t;
-  // Stacked, a policy's two critics are one computation too: qq holds the S first critics then
-  // the S second ones on its leading axis (2S slices), qqt their targets. q1, q2, q1t and q2t are
-  // then views of its halves. Each slice takes the GEMM it takes alone, so the bits stay.
-  bool twin = false;
-  Net qq, qqt;
   // 0-dim alone; stacked (S,1,1), (S,1,1) and (S,1). Rows come standardised by their agent.
   torch::Tensor log_std_scale, log_std_offset, log_alpha;
   Adam *actor_opt = nullptr, *critic_opt = nullptr, *alpha_opt = nullptr;
@@ -149,16 +144,6 @@ torch::Tensor q(const Net& net, const torch::Tensor& obs, const torch::Tensor& a
   return forward(net, torch::cat({obs, act}, -1), stacked).squeeze(-1);
 }
 
-// Q of both critics for rows (obs, act): with twin critics one pass over both (qq, 2S slices, the
-// rows repeated), otherwise one pass each.
-std::pair<torch::Tensor, torch::Tensor> q_pair(const Params& p, const Net& q1, const Net& q2,
-                                               const Net& qq, const torch::Tensor& obs,
-                                               const torch::Tensor& act) {
-  if (!p.twin) return {q(q1, obs, act, p.stacked), q(q2, obs, act, p.stacked)};
-  const auto both = forward(qq, torch::cat({obs, act}, -1).repeat({2, 1, 1}), true).squeeze(-1);
-  return {both.slice(0, 0, p.policies), both.slice(0, p.policies, 2 * p.policies)};
-}
-
 // Tanh-Gaussian action for obs rows with standard-normal noise eps, and its log-density.
 std::pair<torch::Tensor, torch::Tensor> sample(const AgentSpec& spec, const Params& p,
                                                const torch::Tensor& obs, const torch::Tensor& eps) {
@@ -190,8 +175,8 @@ torch::Tensor target(const AgentSpec& spec, const Params& p, const Batch& b, con
   torch::NoGradGuard no_grad;
   const auto eps = p.normals(b.next_obs.size(p.row_axis()), spec.act_dim);
   const auto [a2, logp2] = sample(spec, p, b.next_obs, eps);
-  const auto [q1n, q2n] = q_pair(p, p.q1t, p.q2t, p.qqt, b.next_obs, a2);
-  auto next_v = torch::min(q1n, q2n);
+  auto next_v =
+      torch::min(q(p.q1t, b.next_obs, a2, p.stacked), q(p.q2t, b.next_obs, a2, p.stacked));
   if (backup_entropy) next_v = next_v - alpha * logp2;
   return b.rew + spec.net.gamma * (1.0 - b.done) * next_v;
 }
@@ -217,16 +202,14 @@ std::pair<torch::Tensor, torch::Tensor> logsumexp_q(const AgentSpec& spec, const
   const double log_unif = a * std::log(2.0);  // -log density of U(-1, 1)^a
   const std::vector<std::int64_t> shape =
       p.stacked ? std::vector<std::int64_t>{p.policies, -1, n} : std::vector<std::int64_t>{-1, n};
-  auto one = [&](const torch::Tensor& qr, const torch::Tensor& qc, const torch::Tensor& qn) {
-    const auto cat = torch::cat(
-        {(qr + log_unif).view(shape), (qc - logp_cur).view(shape), (qn - logp_next).view(shape)},
-        -1);
+  auto one = [&](const Net& net) {
+    const auto cat = torch::cat({(q(net, s, a_rand, p.stacked) + log_unif).view(shape),
+                                 (q(net, s, a_cur, p.stacked) - logp_cur).view(shape),
+                                 (q(net, s, a_next, p.stacked) - logp_next).view(shape)},
+                                -1);
     return torch::logsumexp(cat, -1);
   };
-  const auto [r1, r2] = q_pair(p, p.q1, p.q2, p.qq, s, a_rand);
-  const auto [c1, c2] = q_pair(p, p.q1, p.q2, p.qq, s, a_cur);
-  const auto [n1, n2] = q_pair(p, p.q1, p.q2, p.qq, s, a_next);
-  return {one(r1, c1, n1), one(r2, c2, n2)};
+  return {one(p.q1), one(p.q2)};
 }
 
 // CQL(H) of both critics at the states obs (next states next_obs): mean logsumexp over the
@@ -279,17 +262,16 @@ std::vector<UpdateStats> update(const AgentSpec& spec, const Params& p, const Ba
   // Actor and temperature losses with the critics as they are (frozen: no weight gradients).
   const auto eps = p.normals(n, spec.act_dim);
   const Net q1_frozen = detached(p.q1), q2_frozen = detached(p.q2);
-  const Net qq_frozen = p.twin ? detached(p.qq) : Net{};
   const auto [a_pi, logp] = sample(spec, p, b.obs, eps);
-  const auto [q1_pi, q2_pi] = q_pair(p, q1_frozen, q2_frozen, qq_frozen, b.obs, a_pi);
-  const auto q_pi = torch::min(q1_pi, q2_pi);
+  const auto q_pi =
+      torch::min(q(q1_frozen, b.obs, a_pi, p.stacked), q(q2_frozen, b.obs, a_pi, p.stacked));
   const auto actor_loss = p.mean_rows(alpha * logp - q_pi);
   const double target_entropy = -static_cast<double>(spec.act_dim);
   const auto alpha_loss = -p.mean_rows(p.log_alpha * (logp.detach() + target_entropy));
 
   // Critics: Bellman MSE (real rows plain, simulated rows weighted) plus the conservative term.
   const auto y = target(spec, p, b, alpha, plan.backup_entropy);
-  const auto [q1v, q2v] = q_pair(p, p.q1, p.q2, p.qq, b.obs, b.act);
+  const auto q1v = q(p.q1, b.obs, b.act, p.stacked), q2v = q(p.q2, b.obs, b.act, p.stacked);
   auto bellman = [&](const torch::Tensor& qv) {
     const auto se = (qv - y).square();
     auto loss = p.mean_rows(se.slice(ax, 0, nr));
@@ -335,21 +317,16 @@ std::vector<UpdateStats> update(const AgentSpec& spec, const Params& p, const Ba
   p.critic_opt->step();
 
   torch::NoGradGuard no_grad;
-  const std::int64_t stack = p.stacked ? (p.twin ? 2 * S : S) : 0;
+  const std::int64_t stack = p.stacked ? S : 0;
   const auto polyak = [&](const torch::Tensor& dst, const torch::Tensor& src) {
     if (!per_policy(dst, stack)) {
       dst.mul_(1.0 - spec.net.tau).add_(src, spec.net.tau);
       return;
     }
-    for (std::int64_t i = 0; i < stack; ++i) {
-      dst[i].mul_(1.0 - spec.net.tau).add_(src[i], spec.net.tau);
-    }
+    for (std::int64_t i = 0; i < S; ++i) dst[i].mul_(1.0 - spec.net.tau).add_(src[i], spec.net.tau);
   };
-  using NetPair = std::pair<const Net*, const Net*>;
-  const std::vector<NetPair> targets = p.twin
-                                           ? std::vector<NetPair>{{&p.qqt, &p.qq}}
-                                           : std::vector<NetPair>{{&p.q1t, &p.q1}, {&p.q2t, &p.q2}};
-  for (const auto& [dst, src] : targets) {
+  for (const auto& [dst, src] :
+       {std::pair<const Net*, const Net*>{&p.q1t, &p.q1}, {&p.q2t, &p.q2}}) {
     for (std::size_t i = 0; i < dst->w.size(); ++i) {
       polyak(dst->w[i], src->w[i]);
       polyak(dst->b[i], src->b[i]);
@@ -766,50 +743,26 @@ struct AgentStack::Impl {
     }
     return n;
   }
-  // Both critics of every agent as one Net of 2S slices: the agents' first critics (member q1),
-  // then their second ones (q2).
-  Net gather_twin(Mlp Agent::Impl::*q1, Mlp Agent::Impl::*q2, bool grad) {
-    const Net a = gather_net(q1, false), b = gather_net(q2, false);
-    Net n;
-    for (std::size_t i = 0; i < a.w.size(); ++i) {
-      n.w.push_back(torch::cat({a.w[i], b.w[i]}).requires_grad_(grad));
-      n.b.push_back(torch::cat({a.b[i], b.b[i]}).requires_grad_(grad));
-    }
-    return n;
-  }
-  // The first (half 0) or second (half 1) critics of a twin Net, as views.
-  Net twin_half(const Net& qq, std::int64_t half) const {
-    Net n;
-    for (const auto& t : qq.w) n.w.push_back(t.slice(0, half * count(), (half + 1) * count()));
-    for (const auto& t : qq.b) n.b.push_back(t.slice(0, half * count(), (half + 1) * count()));
-    return n;
-  }
-
   // One stacked Adam over params with the agents' moments (opt of each agent) stacked alike.
-  // With `twin` the params are twin critics: stacked parameter i holds every agent's moment i (its
-  // first critic) and then every agent's moment i + params.size() (its second critic).
   std::unique_ptr<Adam> gather_adam(std::unique_ptr<Adam> Agent::Impl::*opt,
-                                    const std::vector<torch::Tensor>& params, double lr,
-                                    bool twin = false) {
+                                    const std::vector<torch::Tensor>& params, double lr) {
     auto out = std::make_unique<Adam>(params, lr);
     const std::int64_t steps = (agents[0]->*opt)->steps();
     std::vector<torch::Tensor> m, v;
     for (std::size_t i = 0; i < params.size(); ++i) {
       std::vector<torch::Tensor> mi, vi;
-      for (std::size_t half = 0; half < (twin ? 2u : 1u); ++half) {
-        for (auto* a : agents) {
-          MFHRL_CHECK((a->*opt)->steps() == steps,
-                      "AgentStack: agents have taken different numbers of steps");
-          mi.push_back((a->*opt)->first_moments()[i + half * params.size()]);
-          vi.push_back((a->*opt)->second_moments()[i + half * params.size()]);
-        }
+      for (auto* a : agents) {
+        MFHRL_CHECK((a->*opt)->steps() == steps,
+                    "AgentStack: agents have taken different numbers of steps");
+        mi.push_back((a->*opt)->first_moments()[i]);
+        vi.push_back((a->*opt)->second_moments()[i]);
       }
       const auto shape = params[i].sizes().vec();
       m.push_back(stacked(mi, shape));
       v.push_back(stacked(vi, shape));
     }
     out->set_state(m, v, steps);
-    out->set_policies(twin ? 2 * count() : count());
+    out->set_policies(count());
     return out;
   }
 
@@ -821,13 +774,10 @@ struct AgentStack::Impl {
     p.stacked = true;
     p.policies = count();
     p.actor = gather_net(&Agent::Impl::actor, true);
-    p.twin = true;
-    p.qq = gather_twin(&Agent::Impl::q1, &Agent::Impl::q2, true);
-    p.qqt = gather_twin(&Agent::Impl::q1_target, &Agent::Impl::q2_target, false);
-    p.q1 = twin_half(p.qq, 0);
-    p.q2 = twin_half(p.qq, 1);
-    p.q1t = twin_half(p.qqt, 0);
-    p.q2t = twin_half(p.qqt, 1);
+    p.q1 = gather_net(&Agent::Impl::q1, true);
+    p.q2 = gather_net(&Agent::Impl::q2, true);
+    p.q1t = gather_net(&Agent::Impl::q1_target, false);
+    p.q2t = gather_net(&Agent::Impl::q2_target, false);
     p.log_std_scale = gather_one([](Agent::Impl& a) { return a.log_std_scale; }, true);
     p.log_std_offset = gather_one([](Agent::Impl& a) { return a.log_std_offset; }, true);
     p.log_alpha = gather_one([](Agent::Impl& a) { return a.log_alpha; }, true, true);
@@ -839,12 +789,14 @@ struct AgentStack::Impl {
     }
     actor_params.push_back(p.log_std_scale);
     actor_params.push_back(p.log_std_offset);
-    for (std::size_t i = 0; i < p.qq.w.size(); ++i) {
-      critic_params.push_back(p.qq.w[i]);
-      critic_params.push_back(p.qq.b[i]);
+    for (const Net* n : {&p.q1, &p.q2}) {
+      for (std::size_t i = 0; i < n->w.size(); ++i) {
+        critic_params.push_back(n->w[i]);
+        critic_params.push_back(n->b[i]);
+      }
     }
     actor_opt = gather_adam(&Agent::Impl::actor_opt, actor_params, spec.net.actor_lr);
-    critic_opt = gather_adam(&Agent::Impl::critic_opt, critic_params, spec.net.critic_lr, p.twin);
+    critic_opt = gather_adam(&Agent::Impl::critic_opt, critic_params, spec.net.critic_lr);
     alpha_opt = gather_adam(&Agent::Impl::alpha_opt, {p.log_alpha}, spec.net.alpha_lr);
     p.actor_opt = actor_opt.get();
     p.critic_opt = critic_opt.get();
@@ -878,18 +830,15 @@ struct AgentStack::Impl {
       put(a.log_std_scale, p.log_std_scale[i]);
       put(a.log_std_offset, p.log_std_offset[i]);
       put(a.log_alpha, p.log_alpha[i]);
-      // Agent i's moments: slice i of each stacked moment, and for twin critics then slice S + i.
-      const auto put_adam = [&](Adam& dst, const Adam& src, bool twin) {
+      const auto put_adam = [&](Adam& dst, const Adam& src) {
         std::vector<torch::Tensor> m, v;
-        for (std::int64_t half = 0; half < (twin ? 2 : 1); ++half) {
-          for (const auto& t : src.first_moments()) m.push_back(t[half * count() + i]);
-          for (const auto& t : src.second_moments()) v.push_back(t[half * count() + i]);
-        }
+        for (const auto& t : src.first_moments()) m.push_back(t[i]);
+        for (const auto& t : src.second_moments()) v.push_back(t[i]);
         dst.set_state(m, v, src.steps());
       };
-      put_adam(*a.actor_opt, *actor_opt, false);
-      put_adam(*a.critic_opt, *critic_opt, p.twin);
-      put_adam(*a.alpha_opt, *alpha_opt, false);
+      put_adam(*a.actor_opt, *actor_opt);
+      put_adam(*a.critic_opt, *critic_opt);
+      put_adam(*a.alpha_opt, *alpha_opt);
       a.inference_stale = true;
     }
     p = Params{};
