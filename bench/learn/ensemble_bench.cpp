@@ -4,7 +4,10 @@
 //   loop:         L torch::nn MLPs, autograd, one after the other (what an update does today);
 //   bmm:          stacked weights (L, in, out), one baddbmm per layer for all L, autograd;
 //   loop_manual:  L MLPs, the backward written out with mm (no autograd graph);
-//   bmm_manual:   stacked weights, the backward written out with bmm.
+//   bmm_manual:   stacked weights, the backward written out with bmm;
+//   gemm_only:    the matrix products of one pass and nothing else (the forward's x W, the
+//                 backward's x^T g and g W^T), into buffers allocated once: the floor that any
+//                 implementation of the pass, hand-written or not, stays above.
 // Each is timed in this process (median of 7 repetitions of 20 passes, 1 thread), and printed
 // as time per policy and as the speedup over `loop` at the same L and w. The crossover width
 // is the smallest w at which `loop` is as fast as `bmm` (batching no longer pays).
@@ -108,6 +111,41 @@ Layers manual_pass(const Layers& p, const torch::Tensor& x, bool stacked) {
   }
   return grads;
 }
+
+// The matrix products of autograd_pass for L unstacked MLPs, into outputs allocated once; no
+// elementwise work, no autograd. The inputs' values do not matter for the time.
+struct GemmOnly {
+  std::vector<std::vector<torch::Tensor>> w, in, out, grad, dw, dx;  // [policy][layer]
+  GemmOnly(const std::vector<Layers>& nets, int batch) {
+    for (const auto& n : nets) {
+      w.emplace_back();
+      in.emplace_back();
+      out.emplace_back();
+      grad.emplace_back();
+      dw.emplace_back();
+      dx.emplace_back();
+      for (const auto& t : n.w) {
+        const std::int64_t a = t.size(0), b = t.size(1);
+        w.back().push_back(t.detach());
+        in.back().push_back(torch::randn({batch, a}));
+        out.back().push_back(torch::empty({batch, b}));
+        grad.back().push_back(torch::randn({batch, b}));
+        dw.back().push_back(torch::empty({a, b}));
+        dx.back().push_back(torch::empty({batch, a}));
+      }
+    }
+  }
+  void pass() {
+    torch::NoGradGuard no_grad;
+    for (std::size_t l = 0; l < w.size(); ++l) {
+      for (std::size_t i = 0; i < w[l].size(); ++i) at::mm_out(out[l][i], in[l][i], w[l][i]);
+      for (std::size_t i = w[l].size(); i-- > 0;) {
+        at::mm_out(dw[l][i], in[l][i].t(), grad[l][i]);
+        if (i > 0) at::mm_out(dx[l][i], grad[l][i], w[l][i].t());
+      }
+    }
+  }
+};
 
 // A SAC-shaped update of one policy (stack = 0) or of `stack` policies at once (parameters with
 // a leading policy axis). The same code serves both: x is (..., B, features).
@@ -262,8 +300,8 @@ int main(int argc, char** argv) {
   const int batch = argc > 1 ? std::atoi(argv[1]) : 128;
   std::printf("L critic-shaped MLPs (%d -> w -> w -> 1), batch %d, forward + backward, 1 thread\n",
               kIn, batch);
-  std::printf("%3s %5s %14s %8s %8s %12s %12s\n", "L", "w", "loop us/pol", "bmm", "bmm_man",
-              "loop_manual", "(speedups)");
+  std::printf("%3s %5s %14s %8s %8s %12s %10s %12s\n", "L", "w", "loop us/pol", "bmm", "bmm_man",
+              "loop_manual", "gemm_only", "(speedups)");
   for (int L : {4, 8}) {
     int crossover = -1;
     for (int w : {16, 32, 64, 128, 256, 512}) {
@@ -286,9 +324,11 @@ int main(int argc, char** argv) {
       const double loop_manual = seconds_per_pass([&] {
         for (int l = 0; l < L; ++l) manual_pass(nets[l], xs[l], false);
       });
+      GemmOnly floor(nets, batch);
+      const double gemm_only = seconds_per_pass([&] { floor.pass(); });
       if (crossover < 0 && loop <= bmm) crossover = w;
-      std::printf("%3d %5d %14.1f %7.2fx %7.2fx %11.2fx\n", L, w, 1e6 * loop / L, loop / bmm,
-                  loop / bmm_manual, loop / loop_manual);
+      std::printf("%3d %5d %14.1f %7.2fx %7.2fx %11.2fx %9.2fx\n", L, w, 1e6 * loop / L, loop / bmm,
+                  loop / bmm_manual, loop / loop_manual, loop / gemm_only);
     }
     if (crossover > 0) {
       std::printf("L = %d: crossover width (loop as fast as bmm) %d on this CPU\n", L, crossover);
