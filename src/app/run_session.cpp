@@ -307,19 +307,15 @@ class Session {
     std::ostringstream line;
     line << "online phase by rank, s per round, slowest / fastest:";
     char part[128];
+    const auto at = [&](int r, std::size_t i) { return all[static_cast<std::size_t>(r) * n + i]; };
     for (std::size_t i = 0; i < n; ++i) {
       int hi = 0, lo = 0;
       for (int r = 1; r < P; ++r) {
-        if (all[static_cast<std::size_t>(r) * n + i] > all[static_cast<std::size_t>(hi) * n + i]) {
-          hi = r;
-        }
-        if (all[static_cast<std::size_t>(r) * n + i] < all[static_cast<std::size_t>(lo) * n + i]) {
-          lo = r;
-        }
+        if (at(r, i) > at(hi, i)) hi = r;
+        if (at(r, i) < at(lo, i)) lo = r;
       }
       std::snprintf(part, sizeof part, "%s %s %.4f (rank %d) / %.4f (rank %d)", i == 0 ? "" : ",",
-                    phases[i].first, all[static_cast<std::size_t>(hi) * n + i], hi,
-                    all[static_cast<std::size_t>(lo) * n + i], lo);
+                    phases[i].first, at(hi, i), hi, at(lo, i), lo);
       line << part;
     }
     log::info(line.str());
