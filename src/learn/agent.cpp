@@ -323,7 +323,9 @@ std::vector<UpdateStats> update(const AgentSpec& spec, const Params& p, const Ba
       dst.mul_(1.0 - spec.net.tau).add_(src, spec.net.tau);
       return;
     }
-    for (std::int64_t i = 0; i < S; ++i) dst[i].mul_(1.0 - spec.net.tau).add_(src[i], spec.net.tau);
+    for_policy_runs(dst, S, [&](std::int64_t s, std::int64_t n) {
+      dst.narrow(0, s, n).mul_(1.0 - spec.net.tau).add_(src.narrow(0, s, n), spec.net.tau);
+    });
   };
   for (const auto& [dst, src] :
        {std::pair<const Net*, const Net*>{&p.q1t, &p.q1}, {&p.q2t, &p.q2}}) {

@@ -135,7 +135,10 @@ void Adam::step() {
       one(params_[i], g, m_[i], v_[i]);
       continue;
     }
-    for (std::int64_t s = 0; s < policies_; ++s) one(params_[i][s], g[s], m_[i][s], v_[i][s]);
+    for_policy_runs(params_[i], policies_, [&](std::int64_t s, std::int64_t n) {
+      one(params_[i].narrow(0, s, n), g.narrow(0, s, n), m_[i].narrow(0, s, n),
+          v_[i].narrow(0, s, n));
+    });
   }
 }
 

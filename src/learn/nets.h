@@ -4,6 +4,7 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -52,6 +53,17 @@ constexpr std::int64_t kKernelStep = 32;
 // must be processed slice by slice to give each policy its own bits (see kKernelStep).
 inline bool per_policy(const torch::Tensor& t, std::int64_t policies) {
   return policies > 0 && (t.numel() / policies) % kKernelStep != 0;
+}
+
+// For a per_policy tensor: calls f(first, count) for runs of consecutive policies that an
+// elementwise op may still process together. A run holds fewer than kKernelStep elements, so all
+// of them take the scalar path, as each policy's elements do alone (temperatures, log-std scales,
+// last-layer biases); policies of kKernelStep elements or more go one at a time.
+template <typename F>
+void for_policy_runs(const torch::Tensor& t, std::int64_t policies, F f) {
+  const std::int64_t each = t.numel() / policies;
+  const std::int64_t run = each < kKernelStep ? (kKernelStep - 1) / each : 1;
+  for (std::int64_t s = 0; s < policies; s += run) f(s, std::min(run, policies - s));
 }
 
 // Adam (the torch 1.13 formula) whose state is plain tensors so checkpoints can hold it.
