@@ -8,6 +8,7 @@
 #include "actor_forward.h"
 #include "mfhrl/core/error.h"
 #include "nets.h"
+#include "optim.h"
 
 namespace mfhrl::learn {
 
@@ -316,16 +317,11 @@ std::vector<UpdateStats> update(const AgentSpec& spec, const Params& p, const Ba
   p.total(critic_total).backward();
   p.critic_opt->step();
 
-  torch::NoGradGuard no_grad;
-  const std::int64_t stack = p.stacked ? S : 0;
+  // Targets: Polyak averaging, element by element (optim.h), so stacked or not gives the same bits.
   const auto polyak = [&](const torch::Tensor& dst, const torch::Tensor& src) {
-    if (!per_policy(dst, stack)) {
-      dst.mul_(1.0 - spec.net.tau).add_(src, spec.net.tau);
-      return;
-    }
-    for_policy_runs(dst, S, [&](std::int64_t s, std::int64_t n) {
-      dst.narrow(0, s, n).mul_(1.0 - spec.net.tau).add_(src.narrow(0, s, n), spec.net.tau);
-    });
+    MFHRL_CHECK(dst.is_contiguous() && src.is_contiguous(), "Polyak: non-contiguous tensors");
+    polyak_update(dst.data_ptr<float>(), src.data_ptr<float>(),
+                  static_cast<std::size_t>(dst.numel()), spec.net.tau);
   };
   for (const auto& [dst, src] :
        {std::pair<const Net*, const Net*>{&p.q1t, &p.q1}, {&p.q2t, &p.q2}}) {
@@ -764,7 +760,6 @@ struct AgentStack::Impl {
       v.push_back(stacked(vi, shape));
     }
     out->set_state(m, v, steps);
-    out->set_policies(count());
     return out;
   }
 

@@ -12,6 +12,7 @@
 
 #include "mfhrl/core/error.h"
 #include "mfhrl/learn/spec.h"
+#include "optim.h"
 
 namespace mfhrl::learn {
 
@@ -106,6 +107,8 @@ Batch to_batch(const Transitions& t, int obs_dim, int act_dim) {
 
 Adam::Adam(std::vector<torch::Tensor> params, double lr) : params_(std::move(params)), lr_(lr) {
   for (const auto& p : params_) {
+    MFHRL_CHECK(p.is_contiguous() && p.scalar_type() == torch::kFloat32,
+                "Adam: parameters must be contiguous float tensors");
     m_.push_back(torch::zeros_like(p));
     v_.push_back(torch::zeros_like(p));
   }
@@ -116,29 +119,14 @@ void Adam::zero_grad() {
 }
 
 void Adam::step() {
-  constexpr double b1 = 0.9, b2 = 0.999, eps = 1e-8;
-  torch::NoGradGuard no_grad;
   ++step_;
-  const double bc1 = 1.0 - std::pow(b1, static_cast<double>(step_));
-  const double bc2 = 1.0 - std::pow(b2, static_cast<double>(step_));
-  const auto one = [&](const torch::Tensor& p, const torch::Tensor& g, const torch::Tensor& m,
-                       const torch::Tensor& v) {
-    m.mul_(b1).add_(g, 1.0 - b1);
-    v.mul_(b2).addcmul_(g, g, 1.0 - b2);
-    const auto denom = (v.sqrt() / std::sqrt(bc2)).add_(eps);
-    p.addcdiv_(m, denom, -lr_ / bc1);
-  };
+  const AdamStep c = adam_step_constants(lr_, step_);
   for (std::size_t i = 0; i < params_.size(); ++i) {
-    const auto& g = params_[i].grad();
-    if (!g.defined()) continue;
-    if (!per_policy(params_[i], policies_)) {
-      one(params_[i], g, m_[i], v_[i]);
-      continue;
-    }
-    for_policy_runs(params_[i], policies_, [&](std::int64_t s, std::int64_t n) {
-      one(params_[i].narrow(0, s, n), g.narrow(0, s, n), m_[i].narrow(0, s, n),
-          v_[i].narrow(0, s, n));
-    });
+    const auto& grad = params_[i].grad();
+    if (!grad.defined()) continue;
+    const auto g = grad.contiguous();
+    adam_update(params_[i].data_ptr<float>(), g.data_ptr<float>(), m_[i].data_ptr<float>(),
+                v_[i].data_ptr<float>(), static_cast<std::size_t>(g.numel()), c);
   }
 }
 

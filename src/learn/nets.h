@@ -4,7 +4,6 @@
 
 #include <torch/torch.h>
 
-#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -43,30 +42,15 @@ Batch to_batch(const Transitions& t, int obs_dim, int act_dim);
 
 // Torch's CPU kernels run the elements of a contiguous loop in steps of two vectors (32 floats
 // with AVX-512) and the remainder with the scalar function. The two can round differently
-// (vectorised exp and tanh, fused multiply-adds), so an element's bits depend on whether it falls
-// in the remainder. A tensor that stacks S policies gives each policy's elements the path they
-// take alone only when a policy's part is a whole number of steps; otherwise it is handled one
-// policy's slice at a time (per_policy below).
+// (vectorised exp and tanh), so an element's bits depend on whether it falls in the remainder. A
+// stacked update therefore takes only row counts that are whole kernel steps, so that each
+// policy's part of a per-row tensor takes the path it takes alone. (The optimiser's elementwise
+// work does not depend on it: optim.h.)
 constexpr std::int64_t kKernelStep = 32;
 
-// For a tensor with a leading axis of `policies` stacked policies (0: not stacked): true when it
-// must be processed slice by slice to give each policy its own bits (see kKernelStep).
-inline bool per_policy(const torch::Tensor& t, std::int64_t policies) {
-  return policies > 0 && (t.numel() / policies) % kKernelStep != 0;
-}
-
-// For a per_policy tensor: calls f(first, count) for runs of consecutive policies that an
-// elementwise op may still process together. A run holds fewer than kKernelStep elements, so all
-// of them take the scalar path, as each policy's elements do alone (temperatures, log-std scales,
-// last-layer biases); policies of kKernelStep elements or more go one at a time.
-template <typename F>
-void for_policy_runs(const torch::Tensor& t, std::int64_t policies, F f) {
-  const std::int64_t each = t.numel() / policies;
-  const std::int64_t run = each < kKernelStep ? (kKernelStep - 1) / each : 1;
-  for (std::int64_t s = 0; s < policies; s += run) f(s, std::min(run, policies - s));
-}
-
-// Adam (the torch 1.13 formula) whose state is plain tensors so checkpoints can hold it.
+// Adam (the torch 1.13 formula) whose state is plain tensors so checkpoints can hold it. The
+// parameters must be contiguous float tensors; step() updates them in place, element by element
+// (optim.h), so a stack of policies' parameters gets each policy's own bits.
 class Adam {
  public:
   Adam(std::vector<torch::Tensor> params, double lr);
@@ -87,15 +71,11 @@ class Adam {
   // Copies m and v (shapes as first_moments()) and sets the step count.
   void set_state(const std::vector<torch::Tensor>& m, const std::vector<torch::Tensor>& v,
                  std::int64_t steps);
-  // The parameters carry a leading axis of this many stacked policies: step() then gives every
-  // policy the bits of its own optimiser (per_policy).
-  void set_policies(std::int64_t policies) { policies_ = policies; }
 
  private:
   std::vector<torch::Tensor> params_, m_, v_;
   std::int64_t step_ = 0;
   double lr_;
-  std::int64_t policies_ = 0;
 };
 
 // Appends tensor t (float32 or int64) as blob `name`.
