@@ -96,16 +96,11 @@ struct Params {
   }
   // (rows, cols) of each policy's normals, from its own stream: ([S,] rows, cols).
   torch::Tensor normals(std::int64_t rows, std::int64_t cols) const {
-    if (!stacked) return normal_tensor(*noise[0], rows, cols);
-    std::vector<torch::Tensor> each;
-    for (Rng* r : noise) each.push_back(normal_tensor(*r, rows, cols));
-    return torch::stack(each);
+    return stacked ? normal_tensor(noise, rows, cols) : normal_tensor(*noise[0], rows, cols);
   }
   torch::Tensor uniforms(std::int64_t rows, std::int64_t cols, double lo, double hi) const {
-    if (!stacked) return uniform_tensor(*noise[0], rows, cols, lo, hi);
-    std::vector<torch::Tensor> each;
-    for (Rng* r : noise) each.push_back(uniform_tensor(*r, rows, cols, lo, hi));
-    return torch::stack(each);
+    return stacked ? uniform_tensor(noise, rows, cols, lo, hi)
+                   : uniform_tensor(*noise[0], rows, cols, lo, hi);
   }
 };
 
@@ -376,10 +371,6 @@ UpdatePlan cql_plan(const AgentSpec& s, std::int64_t n_real) {
   return plan;
 }
 
-Batch concat(const Batch& r, const Batch& m) {
-  return Batch{torch::cat({r.obs, m.obs}), torch::cat({r.act, m.act}), torch::cat({r.rew, m.rew}),
-               torch::cat({r.next_obs, m.next_obs}), torch::cat({r.done, m.done})};
-}
 }  // namespace
 
 struct Agent::Impl {
@@ -473,13 +464,15 @@ struct Agent::Impl {
     return p;
   }
 
-  // Standardised inputs (identity unless set_obs_normalization was called).
-  Batch prepared(const Transitions& t) const {
-    Batch b = to_batch(t, spec.obs_dim, spec.act_dim);
-    b.obs = normalize(b.obs);
-    b.next_obs = normalize(b.next_obs);
-    return b;
+  // The rows of parts in order, with this agent's standardisation (identity unless
+  // set_obs_normalization was called).
+  BatchRows rows(std::vector<const Transitions*> parts) const {
+    return BatchRows{std::move(parts), obs_mean.data_ptr<float>(), obs_std.data_ptr<float>()};
   }
+  Batch prepared(std::vector<const Transitions*> parts) const {
+    return make_batch({rows(std::move(parts))}, spec.obs_dim, spec.act_dim, false);
+  }
+  Batch prepared(const Transitions& t) const { return prepared(std::vector{&t}); }
   torch::Tensor normalize(const torch::Tensor& obs) const { return (obs - obs_mean) / obs_std; }
 
   UpdateStats update(const Batch& b, const UpdatePlan& plan) {
@@ -549,7 +542,7 @@ UpdateStats Agent::h2o_update(const Transitions& real, const Transitions& sim,
   UpdatePlan plan = h2o_plan(impl_->spec, static_cast<std::int64_t>(real.size()));
   plan.sim_weight = in.sim_weight;
   plan.sim_log_omega = in.sim_log_omega;
-  return impl_->update(concat(impl_->prepared(real), impl_->prepared(sim)), plan);
+  return impl_->update(impl_->prepared({&real, &sim}), plan);
 }
 
 void Agent::set_obs_normalization(const std::vector<float>& mean, const std::vector<float>& std) {
@@ -894,19 +887,6 @@ bool AgentStack::last_update_stacked() const {
 }
 
 namespace {
-// Each agent's rows, standardised by that agent, stacked: (S, N, ...).
-Batch stack_batches(const std::vector<Batch>& each) {
-  std::vector<torch::Tensor> o, a, r, o2, d;
-  for (const auto& b : each) {
-    o.push_back(b.obs);
-    a.push_back(b.act);
-    r.push_back(b.rew);
-    o2.push_back(b.next_obs);
-    d.push_back(b.done);
-  }
-  return Batch{torch::stack(o), torch::stack(a), torch::stack(r), torch::stack(o2),
-               torch::stack(d)};
-}
 
 void check_same_sizes(const std::vector<Transitions>& v, const char* what) {
   for (const auto& t : v) {
@@ -935,9 +915,9 @@ std::vector<UpdateStats> AgentStack::cql_update(const std::vector<Transitions>& 
     return out;
   }
   im.gather();
-  std::vector<Batch> each;
-  for (std::size_t i = 0; i < mbs.size(); ++i) each.push_back(im.agents[i]->prepared(mbs[i]));
-  return update(spec, im.p, stack_batches(each), plan);
+  std::vector<BatchRows> rows;
+  for (std::size_t i = 0; i < mbs.size(); ++i) rows.push_back(im.agents[i]->rows({&mbs[i]}));
+  return update(spec, im.p, make_batch(rows, spec.obs_dim, spec.act_dim, true), plan);
 }
 
 std::vector<UpdateStats> AgentStack::h2o_update(const std::vector<Transitions>& real,
@@ -951,10 +931,10 @@ std::vector<UpdateStats> AgentStack::h2o_update(const std::vector<Transitions>& 
   check_same_sizes(real, "real");
   check_same_sizes(sim, "simulated");
   const AgentSpec& spec = im.agents[0]->spec;
-  std::vector<Batch> each;
+  std::vector<BatchRows> rows;
   std::vector<H2oInputs> in;
   for (std::size_t i = 0; i < S; ++i) {
-    each.push_back(concat(im.agents[i]->prepared(real[i]), im.agents[i]->prepared(sim[i])));
+    rows.push_back(im.agents[i]->rows({&real[i], &sim[i]}));
     in.push_back(h2o_inputs(spec, sim[i].size(), weights[i]));
     MFHRL_CHECK(in[i].sim_weight.defined() == in[0].sim_weight.defined(),
                 "AgentStack: simulated-row ratios for some agents only");
@@ -973,7 +953,8 @@ std::vector<UpdateStats> AgentStack::h2o_update(const std::vector<Transitions>& 
     for (std::size_t i = 0; i < S; ++i) {
       plan.sim_weight = in[i].sim_weight;
       plan.sim_log_omega = in[i].sim_log_omega;
-      out.push_back(im.agents[i]->update(each[i], plan));
+      out.push_back(
+          im.agents[i]->update(make_batch({rows[i]}, spec.obs_dim, spec.act_dim, false), plan));
     }
     return out;
   }
@@ -985,7 +966,7 @@ std::vector<UpdateStats> AgentStack::h2o_update(const std::vector<Transitions>& 
   }
   if (!w.empty()) plan.sim_weight = torch::stack(w);
   if (!lo.empty()) plan.sim_log_omega = torch::stack(lo);
-  return update(spec, im.p, stack_batches(each), plan);
+  return update(spec, im.p, make_batch(rows, spec.obs_dim, spec.act_dim, true), plan);
 }
 
 void AgentStack::store() {

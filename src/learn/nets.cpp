@@ -69,40 +69,102 @@ void set_requires_grad(const Mlp& net, bool on) {
   for (auto& p : net->parameters()) p.requires_grad_(on);
 }
 
-torch::Tensor normal_tensor(Rng& rng, std::int64_t rows, std::int64_t cols) {
-  std::vector<float> buf(static_cast<std::size_t>(rows * cols));
-  for (auto& x : buf) x = static_cast<float>(rng.normal());
-  return torch::from_blob(buf.data(), {rows, cols}, torch::kFloat32).clone();
-}
-
-torch::Tensor uniform_tensor(Rng& rng, std::int64_t rows, std::int64_t cols, double lo, double hi) {
-  std::vector<float> buf(static_cast<std::size_t>(rows * cols));
-  for (auto& x : buf) x = static_cast<float>(rng.uniform(lo, hi));
-  return torch::from_blob(buf.data(), {rows, cols}, torch::kFloat32).clone();
-}
-
 namespace {
-// Copies a float column into a new tensor of the given shape.
-torch::Tensor from_floats(const std::vector<float>& v, std::vector<std::int64_t> shape) {
-  return torch::from_blob(const_cast<float*>(v.data()), shape, torch::kFloat32).clone();
+// A float tensor of the given shape filled in order by draw() (no copy through another buffer).
+template <typename Draw>
+torch::Tensor drawn(std::vector<std::int64_t> shape, Draw draw) {
+  auto t = torch::empty(shape, torch::kFloat32);
+  float* p = t.data_ptr<float>();
+  for (std::int64_t i = 0, n = t.numel(); i < n; ++i) p[i] = static_cast<float>(draw(i));
+  return t;
 }
 }  // namespace
 
-Batch to_batch(const Transitions& t, int obs_dim, int act_dim) {
-  t.check_consistent();
-  MFHRL_CHECK(t.obs_dim == obs_dim && t.act_dim == act_dim,
-              "minibatch dims (" << t.obs_dim << ", " << t.act_dim << ") differ from the agent's ("
-                                 << obs_dim << ", " << act_dim << ")");
-  MFHRL_CHECK(!t.empty(), "empty minibatch");
-  const auto n = static_cast<std::int64_t>(t.size());
+torch::Tensor normal_tensor(Rng& rng, std::int64_t rows, std::int64_t cols) {
+  return drawn({rows, cols}, [&](std::int64_t) { return rng.normal(); });
+}
+
+torch::Tensor normal_tensor(const std::vector<Rng*>& rngs, std::int64_t rows, std::int64_t cols) {
+  const std::int64_t each = rows * cols;
+  const auto S = static_cast<std::int64_t>(rngs.size());
+  return drawn({S, rows, cols}, [&](std::int64_t i) { return rngs[i / each]->normal(); });
+}
+
+torch::Tensor uniform_tensor(Rng& rng, std::int64_t rows, std::int64_t cols, double lo, double hi) {
+  return drawn({rows, cols}, [&](std::int64_t) { return rng.uniform(lo, hi); });
+}
+
+torch::Tensor uniform_tensor(const std::vector<Rng*>& rngs, std::int64_t rows, std::int64_t cols,
+                             double lo, double hi) {
+  const std::int64_t each = rows * cols;
+  const auto S = static_cast<std::int64_t>(rngs.size());
+  return drawn({S, rows, cols}, [&](std::int64_t i) { return rngs[i / each]->uniform(lo, hi); });
+}
+
+Batch make_batch(const std::vector<BatchRows>& policies, int obs_dim, int act_dim, bool stacked) {
+  MFHRL_CHECK(!policies.empty() && (stacked || policies.size() == 1),
+              "make_batch: " << policies.size() << " policies, stacked " << stacked);
+  std::size_t n = 0;
+  for (std::size_t s = 0; s < policies.size(); ++s) {
+    std::size_t rows = 0;
+    for (const Transitions* t : policies[s].parts) {
+      t->check_consistent();
+      MFHRL_CHECK(t->obs_dim == obs_dim && t->act_dim == act_dim,
+                  "minibatch dims (" << t->obs_dim << ", " << t->act_dim
+                                     << ") differ from the agent's (" << obs_dim << ", " << act_dim
+                                     << ")");
+      rows += t->size();
+    }
+    MFHRL_CHECK(rows > 0, "empty minibatch");
+    if (s == 0) n = rows;
+    MFHRL_CHECK(rows == n, "make_batch: minibatches of " << rows << " and " << n << " rows");
+  }
+  const auto S = static_cast<std::int64_t>(policies.size());
+  const auto N = static_cast<std::int64_t>(n);
+  const auto shape = [&](std::vector<std::int64_t> dims) {
+    if (stacked) dims.insert(dims.begin(), S);
+    return dims;
+  };
   Batch b;
-  b.obs = from_floats(t.obs, {n, obs_dim});
-  b.act = from_floats(t.act, {n, act_dim});
-  b.rew = from_floats(t.rew, {n});
-  b.next_obs = from_floats(t.next_obs, {n, obs_dim});
-  std::vector<float> done(t.terminal.begin(), t.terminal.end());
-  b.done = from_floats(done, {n});
+  b.obs = torch::empty(shape({N, obs_dim}), torch::kFloat32);
+  b.act = torch::empty(shape({N, act_dim}), torch::kFloat32);
+  b.rew = torch::empty(shape({N}), torch::kFloat32);
+  b.next_obs = torch::empty(shape({N, obs_dim}), torch::kFloat32);
+  b.done = torch::empty(shape({N}), torch::kFloat32);
+  float *obs = b.obs.data_ptr<float>(), *act = b.act.data_ptr<float>();
+  float *rew = b.rew.data_ptr<float>(), *next = b.next_obs.data_ptr<float>();
+  float* done = b.done.data_ptr<float>();
+  const auto od = static_cast<std::size_t>(obs_dim);
+  for (const BatchRows& p : policies) {
+    // The same float operations as torch's (obs - mean) / std, element by element.
+    const auto standardise = [&](const std::vector<float>& from, float* to) {
+      if (p.obs_mean == nullptr) {
+        std::copy(from.begin(), from.end(), to);
+        return;
+      }
+      for (std::size_t i = 0; i < from.size(); ++i) {
+        to[i] = (from[i] - p.obs_mean[i % od]) / p.obs_std[i % od];
+      }
+    };
+    for (const Transitions* t : p.parts) {
+      standardise(t->obs, obs);
+      standardise(t->next_obs, next);
+      std::copy(t->act.begin(), t->act.end(), act);
+      std::copy(t->rew.begin(), t->rew.end(), rew);
+      std::transform(t->terminal.begin(), t->terminal.end(), done,
+                     [](std::uint8_t x) { return static_cast<float>(x); });
+      obs += t->obs.size();
+      next += t->next_obs.size();
+      act += t->act.size();
+      rew += t->rew.size();
+      done += t->terminal.size();
+    }
+  }
   return b;
+}
+
+Batch to_batch(const Transitions& t, int obs_dim, int act_dim) {
+  return make_batch({BatchRows{{&t}}}, obs_dim, act_dim, false);
 }
 
 Adam::Adam(std::vector<torch::Tensor> params, double lr) : params_(std::move(params)), lr_(lr) {

@@ -26,18 +26,36 @@ void set_requires_grad(const Mlp& net, bool on);
 
 // (rows, cols) standard normals drawn row-major from rng.
 torch::Tensor normal_tensor(Rng& rng, std::int64_t rows, std::int64_t cols);
+// (S, rows, cols) for S streams: each policy's (rows, cols) normals from its own stream.
+torch::Tensor normal_tensor(const std::vector<Rng*>& rngs, std::int64_t rows, std::int64_t cols);
 
 // (rows, cols) uniforms in [lo, hi) drawn row-major from rng.
 torch::Tensor uniform_tensor(Rng& rng, std::int64_t rows, std::int64_t cols, double lo, double hi);
+// (S, rows, cols) for S streams, as normal_tensor.
+torch::Tensor uniform_tensor(const std::vector<Rng*>& rngs, std::int64_t rows, std::int64_t cols,
+                             double lo, double hi);
 
-// A Transitions minibatch as float tensors; done = terminal (timeouts still bootstrap).
+// A minibatch as float tensors, of one policy ((N, ...)) or of S policies stacked ((S, N, ...));
+// done = terminal (timeouts still bootstrap).
 struct Batch {
-  torch::Tensor obs;       // (N, obs_dim)
-  torch::Tensor act;       // (N, act_dim)
-  torch::Tensor rew;       // (N)
-  torch::Tensor next_obs;  // (N, obs_dim)
-  torch::Tensor done;      // (N)
+  torch::Tensor obs;       // ([S,] N, obs_dim)
+  torch::Tensor act;       // ([S,] N, act_dim)
+  torch::Tensor rew;       // ([S,] N)
+  torch::Tensor next_obs;  // ([S,] N, obs_dim)
+  torch::Tensor done;      // ([S,] N)
 };
+
+// One policy's minibatch: its rows in order (e.g. real, then simulated) and the standardisation
+// of its observations, (x - mean) / std with obs_dim floats each (none when null).
+struct BatchRows {
+  std::vector<const Transitions*> parts;
+  const float* obs_mean = nullptr;
+  const float* obs_std = nullptr;
+};
+// The rows of one policy (stacked false: exactly one entry) or of several, stacked. Every policy
+// must have the same number of rows, at least one. Built in one pass, without torch operations.
+Batch make_batch(const std::vector<BatchRows>& policies, int obs_dim, int act_dim, bool stacked);
+// One Transitions as a batch, observations as they are.
 Batch to_batch(const Transitions& t, int obs_dim, int act_dim);
 
 // Torch's CPU kernels run the elements of a contiguous loop in steps of two vectors (32 floats
