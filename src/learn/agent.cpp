@@ -91,8 +91,8 @@ struct Params {
   // A per-policy scalar or (S) tensor as one double per policy.
   std::vector<double> values(const torch::Tensor& t) const {
     if (!stacked) return {t.item<double>()};
-    const auto c = t.detach().to(torch::kFloat64).contiguous();
-    return std::vector<double>(c.data_ptr<double>(), c.data_ptr<double>() + c.numel());
+    const auto c = t.detach().contiguous();
+    return std::vector<double>(c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
   }
   // (rows, cols) of each policy's normals, from its own stream: ([S,] rows, cols).
   torch::Tensor normals(std::int64_t rows, std::int64_t cols) const {
@@ -135,9 +135,16 @@ torch::Tensor forward(const Net& n, torch::Tensor h, bool stacked) {
   return h;
 }
 
-// Q of one critic for rows (obs, act): shape ([S,] N).
+// Q of one critic for the rows of its input x = [obs, act]: shape ([S,] N). Both critics take
+// the same x (one concatenation for the two).
+torch::Tensor qx(const Net& net, const torch::Tensor& x, bool stacked) {
+  return forward(net, x, stacked).squeeze(-1);
+}
+torch::Tensor critic_input(const torch::Tensor& obs, const torch::Tensor& act) {
+  return torch::cat({obs, act}, -1);
+}
 torch::Tensor q(const Net& net, const torch::Tensor& obs, const torch::Tensor& act, bool stacked) {
-  return forward(net, torch::cat({obs, act}, -1), stacked).squeeze(-1);
+  return qx(net, critic_input(obs, act), stacked);
 }
 
 // Tanh-Gaussian action for obs rows with standard-normal noise eps, and its log-density.
@@ -171,8 +178,8 @@ torch::Tensor target(const AgentSpec& spec, const Params& p, const Batch& b, con
   torch::NoGradGuard no_grad;
   const auto eps = p.normals(b.next_obs.size(p.row_axis()), spec.act_dim);
   const auto [a2, logp2] = sample(spec, p, b.next_obs, eps);
-  auto next_v =
-      torch::min(q(p.q1t, b.next_obs, a2, p.stacked), q(p.q2t, b.next_obs, a2, p.stacked));
+  const auto x2 = critic_input(b.next_obs, a2);
+  auto next_v = torch::min(qx(p.q1t, x2, p.stacked), qx(p.q2t, x2, p.stacked));
   if (backup_entropy) next_v = next_v - alpha * logp2;
   return b.rew + spec.net.gamma * (1.0 - b.done) * next_v;
 }
@@ -198,10 +205,12 @@ std::pair<torch::Tensor, torch::Tensor> logsumexp_q(const AgentSpec& spec, const
   const double log_unif = a * std::log(2.0);  // -log density of U(-1, 1)^a
   const std::vector<std::int64_t> shape =
       p.stacked ? std::vector<std::int64_t>{p.policies, -1, n} : std::vector<std::int64_t>{-1, n};
+  const auto x_rand = critic_input(s, a_rand), x_cur = critic_input(s, a_cur),
+             x_next = critic_input(s, a_next);
   auto one = [&](const Net& net) {
-    const auto cat = torch::cat({(q(net, s, a_rand, p.stacked) + log_unif).view(shape),
-                                 (q(net, s, a_cur, p.stacked) - logp_cur).view(shape),
-                                 (q(net, s, a_next, p.stacked) - logp_next).view(shape)},
+    const auto cat = torch::cat({(qx(net, x_rand, p.stacked) + log_unif).view(shape),
+                                 (qx(net, x_cur, p.stacked) - logp_cur).view(shape),
+                                 (qx(net, x_next, p.stacked) - logp_next).view(shape)},
                                 -1);
     return torch::logsumexp(cat, -1);
   };
@@ -259,15 +268,16 @@ std::vector<UpdateStats> update(const AgentSpec& spec, const Params& p, const Ba
   const auto eps = p.normals(n, spec.act_dim);
   const Net q1_frozen = detached(p.q1), q2_frozen = detached(p.q2);
   const auto [a_pi, logp] = sample(spec, p, b.obs, eps);
-  const auto q_pi =
-      torch::min(q(q1_frozen, b.obs, a_pi, p.stacked), q(q2_frozen, b.obs, a_pi, p.stacked));
+  const auto x_pi = critic_input(b.obs, a_pi);
+  const auto q_pi = torch::min(qx(q1_frozen, x_pi, p.stacked), qx(q2_frozen, x_pi, p.stacked));
   const auto actor_loss = p.mean_rows(alpha * logp - q_pi);
   const double target_entropy = -static_cast<double>(spec.act_dim);
   const auto alpha_loss = -p.mean_rows(p.log_alpha * (logp.detach() + target_entropy));
 
   // Critics: Bellman MSE (real rows plain, simulated rows weighted) plus the conservative term.
   const auto y = target(spec, p, b, alpha, plan.backup_entropy);
-  const auto q1v = q(p.q1, b.obs, b.act, p.stacked), q2v = q(p.q2, b.obs, b.act, p.stacked);
+  const auto x = critic_input(b.obs, b.act);
+  const auto q1v = qx(p.q1, x, p.stacked), q2v = qx(p.q2, x, p.stacked);
   auto bellman = [&](const torch::Tensor& qv) {
     const auto se = (qv - y).square();
     auto loss = p.mean_rows(se.slice(ax, 0, nr));
