@@ -191,7 +191,9 @@ void H5File::create_blob_datasets(const std::string& group, const TensorBlobs& b
     Handle g(check(H5Gcreate2(id_, group.c_str(), lcpl.get(), H5P_DEFAULT, H5P_DEFAULT),
                    "H5Gcreate2 " + group));
   }
-  Handle dxpl = h5::transfer(*comm_);
+  // Only the writer writes, independently: a collective transfer per dataset would make every
+  // rank take part in every small write (the creations above stay collective, as HDF5 requires).
+  Handle dxpl(check(H5Pcreate(H5P_DATASET_XFER), "H5Pcreate"));
   for (const auto& b : blobs) {
     const std::string full = group + "/" + b.name;
     MFHRL_CHECK(
@@ -205,17 +207,9 @@ void H5File::create_blob_datasets(const std::string& group, const TensorBlobs& b
     Handle d(check(H5Dcreate2(id_, full.c_str(), file_type(b.dtype), space.get(), lcpl.get(),
                               H5P_DEFAULT, H5P_DEFAULT),
                    "H5Dcreate2 " + full + " in " + path_));
-    if (b.numel() == 0) continue;
-    if (writing) {
-      check(H5Dwrite(d.get(), mem_type(b.dtype), H5S_ALL, H5S_ALL, dxpl.get(), b.bytes.data()),
-            "H5Dwrite " + full);
-    } else {
-      // Collective transfer: the other ranks join the write with nothing selected.
-      check(H5Sselect_none(space.get()), "H5Sselect_none");
-      const std::uint8_t dummy = 0;
-      check(H5Dwrite(d.get(), mem_type(b.dtype), space.get(), space.get(), dxpl.get(), &dummy),
-            "H5Dwrite " + full);
-    }
+    if (b.numel() == 0 || !writing) continue;
+    check(H5Dwrite(d.get(), mem_type(b.dtype), H5S_ALL, H5S_ALL, dxpl.get(), b.bytes.data()),
+          "H5Dwrite " + full);
   }
 }
 
