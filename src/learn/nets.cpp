@@ -1,12 +1,16 @@
 // Torch helpers shared by the agent and the discriminator (see nets.h).
 #include "nets.h"
 
+#include <ATen/Parallel.h>
+
+#include <dlfcn.h>
 #if defined(__GLIBC__)
 #include <malloc.h>
 #endif
 
 #include <algorithm>
 #include <chrono>
+#include <climits>
 #include <cmath>
 #include <cstring>
 
@@ -165,6 +169,127 @@ Batch make_batch(const std::vector<BatchRows>& policies, int obs_dim, int act_di
 
 Batch to_batch(const Transitions& t, int obs_dim, int act_dim) {
   return make_batch({BatchRows{{&t}}}, obs_dim, act_dim, false);
+}
+
+namespace {
+
+// The Fortran BLAS sgemm, as torch's CPU build calls it; looked up in the process (it comes with
+// torch's own BLAS dependency), so both call the same library. Null without one.
+using Sgemm = void (*)(const char*, const char*, const int*, const int*, const int*, const float*,
+                       const float*, const int*, const float*, const int*, const float*, float*,
+                       const int*);
+Sgemm process_sgemm() {
+  static const auto f = reinterpret_cast<Sgemm>(dlsym(RTLD_DEFAULT, "sgemm_"));
+  return f;
+}
+
+// A 2-D slice: data, sizes and strides in elements (0: rows, 1: columns), as torch sees them.
+struct Mat {
+  float* p;
+  std::int64_t size[2], stride[2];
+};
+
+// r = beta r + m1 m2 with the BLAS call torch 1.13's addmm makes for these sizes and strides (its
+// choice of transposes and leading dimensions, and the copy it makes of an operand that fits
+// neither layout). Returns false, having done nothing, where torch would not call BLAS.
+bool sgemm_like_addmm(Sgemm sgemm, Mat r, Mat m1, Mat m2, float beta) {
+  bool tc = false;
+  if (r.stride[0] == 1 && (r.size[1] == 1 || r.stride[1] >= std::max<std::int64_t>(1, r.size[0]))) {
+    tc = false;
+  } else if (r.stride[1] == 1 &&
+             (r.size[0] == 1 || r.stride[0] >= std::max<std::int64_t>(1, r.size[1]))) {
+    std::swap(m1, m2);
+    tc = true;
+  } else {
+    return false;  // torch would compute into a column-major copy of r
+  }
+  const std::int64_t m = r.size[tc ? 1 : 0], n = r.size[tc ? 0 : 1], k = m1.size[tc ? 0 : 1];
+  const int i0 = tc ? 1 : 0, i1 = tc ? 0 : 1;
+  // An operand in neither layout is copied row-major (contiguous) and used transposed or not.
+  std::vector<float> copy_a, copy_b;
+  const auto contiguous = [](const Mat& x, std::vector<float>& buf) {
+    buf.resize(static_cast<std::size_t>(x.size[0] * x.size[1]));
+    for (std::int64_t i = 0; i < x.size[0]; ++i)
+      for (std::int64_t j = 0; j < x.size[1]; ++j)
+        buf[static_cast<std::size_t>(i * x.size[1] + j)] = x.p[i * x.stride[0] + j * x.stride[1]];
+    return Mat{buf.data(), {x.size[0], x.size[1]}, {x.size[1], 1}};
+  };
+  bool ta = false, tb = false;
+  Mat a = m1, b = m2;
+  if (m1.stride[i0] == 1 && m1.stride[i1] >= std::max<std::int64_t>(1, m)) {
+    ta = false;
+  } else if (m1.stride[i1] == 1 && m1.stride[i0] >= std::max<std::int64_t>(1, k)) {
+    ta = true;
+  } else {
+    ta = !tc;
+    a = contiguous(m1, copy_a);
+  }
+  if (m2.stride[i0] == 1 && m2.stride[i1] >= std::max<std::int64_t>(1, k)) {
+    tb = false;
+  } else if (m2.stride[i1] == 1 && m2.stride[i0] >= std::max<std::int64_t>(1, n)) {
+    tb = true;
+  } else {
+    tb = !tc;
+    b = contiguous(m2, copy_b);
+  }
+  std::int64_t lda = a.stride[(ta == tc) ? 1 : 0], ldb = b.stride[(tb == tc) ? 1 : 0];
+  std::int64_t ldc = r.stride[tc ? 0 : 1];
+  // The leading dimensions BLAS is given for degenerate sizes.
+  if (n == 1) ldc = m;
+  if (ta) {
+    if (m == 1) lda = k;
+  } else if (k == 1) {
+    lda = m;
+  }
+  if (tb) {
+    if (k == 1) ldb = n;
+  } else if (n == 1) {
+    ldb = k;
+  }
+  const bool blas =
+      m <= INT_MAX && n <= INT_MAX && k <= INT_MAX && lda <= INT_MAX && ldb <= INT_MAX &&
+      ldc <= INT_MAX && lda >= std::max<std::int64_t>(1, ta ? k : m) &&
+      ldb >= std::max<std::int64_t>(1, tb ? n : k) && ldc >= std::max<std::int64_t>(1, m);
+  if (!blas) return false;
+  if (m == 0 || n == 0) return true;
+  const char transa = ta ? 'T' : 'N', transb = tb ? 'T' : 'N';
+  const int mi = static_cast<int>(m), ni = static_cast<int>(n), ki = static_cast<int>(k);
+  const int ldai = static_cast<int>(lda), ldbi = static_cast<int>(ldb),
+            ldci = static_cast<int>(ldc);
+  const float one = 1.0f;
+  if (k == 0) return false;  // torch scales r by beta itself
+  sgemm(&transa, &transb, &mi, &ni, &ki, &one, a.p, &ldai, b.p, &ldbi, &beta, r.p, &ldci);
+  return true;
+}
+
+Mat slice_of(const torch::Tensor& t, std::int64_t s) {
+  return Mat{
+      t.data_ptr<float>() + s * t.stride(0), {t.size(1), t.size(2)}, {t.stride(1), t.stride(2)}};
+}
+
+}  // namespace
+
+void bmm_like_addmm(const torch::Tensor& r, const torch::Tensor& m1, const torch::Tensor& m2,
+                    float beta) {
+  MFHRL_CHECK(r.dim() == 3 && m1.dim() == 3 && m2.dim() == 3 &&
+                  r.scalar_type() == torch::kFloat32 && m1.scalar_type() == torch::kFloat32 &&
+                  m2.scalar_type() == torch::kFloat32,
+              "bmm_like_addmm: 3-D float tensors expected");
+  MFHRL_CHECK(m1.size(0) == r.size(0) && m2.size(0) == r.size(0) && m1.size(1) == r.size(1) &&
+                  m2.size(2) == r.size(2) && m1.size(2) == m2.size(1),
+              "bmm_like_addmm: sizes " << r.sizes() << " = " << m1.sizes() << " x " << m2.sizes());
+  const Sgemm sgemm = process_sgemm();
+  torch::NoGradGuard no_grad;
+  // Slices in parallel over torch's intra-op threads, as torch's batched product does.
+  at::parallel_for(0, r.size(0), 1, [&](std::int64_t begin, std::int64_t end) {
+    for (std::int64_t s = begin; s < end; ++s) {
+      if (sgemm != nullptr &&
+          sgemm_like_addmm(sgemm, slice_of(r, s), slice_of(m1, s), slice_of(m2, s), beta)) {
+        continue;
+      }
+      r[s].addmm_(m1[s], m2[s], beta, 1.0);
+    }
+  });
 }
 
 Adam::Adam(std::vector<torch::Tensor> params, double lr) : params_(std::move(params)), lr_(lr) {

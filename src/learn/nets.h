@@ -66,6 +66,14 @@ Batch to_batch(const Transitions& t, int obs_dim, int act_dim);
 // work does not depend on it: optim.h.)
 constexpr std::int64_t kKernelStep = 32;
 
+// r[s] = beta r[s] + m1[s] m2[s] for every s of 3-D float tensors (S, rows, k) x (S, k, cols)
+// into r (S, rows, cols), any strides: each slice is the one BLAS sgemm call that torch's own
+// matrix product (addmm) makes for a 2-D slice with those strides, so it gets the same bits as an
+// unstacked Linear layer, without torch's per-slice dispatch. Falls back to torch per slice
+// where torch would not call BLAS.
+void bmm_like_addmm(const torch::Tensor& r, const torch::Tensor& m1, const torch::Tensor& m2,
+                    float beta);
+
 // Adam (the torch 1.13 formula) whose state is plain tensors so checkpoints can hold it. The
 // parameters must be contiguous float tensors; step() updates them in place, element by element
 // (optim.h), so a stack of policies' parameters gets each policy's own bits.
