@@ -214,24 +214,24 @@ bool sgemm_like_addmm(Sgemm sgemm, Mat r, Mat m1, Mat m2, float beta) {
         buf[static_cast<std::size_t>(i * x.size[1] + j)] = x.p[i * x.stride[0] + j * x.stride[1]];
     return Mat{buf.data(), {x.size[0], x.size[1]}, {x.size[1], 1}};
   };
+  // An operand is used as it is when one of its strides is 1 and the other at least `plain` (not
+  // transposed) or `transposed` (transposed); otherwise as a row-major copy.
+  const auto operand = [&](const Mat& x, std::int64_t plain, std::int64_t transposed,
+                           std::vector<float>& buf, bool* t) {
+    if (x.stride[i0] == 1 && x.stride[i1] >= std::max<std::int64_t>(1, plain)) {
+      *t = false;
+      return x;
+    }
+    if (x.stride[i1] == 1 && x.stride[i0] >= std::max<std::int64_t>(1, transposed)) {
+      *t = true;
+      return x;
+    }
+    *t = !tc;
+    return contiguous(x, buf);
+  };
   bool ta = false, tb = false;
-  Mat a = m1, b = m2;
-  if (m1.stride[i0] == 1 && m1.stride[i1] >= std::max<std::int64_t>(1, m)) {
-    ta = false;
-  } else if (m1.stride[i1] == 1 && m1.stride[i0] >= std::max<std::int64_t>(1, k)) {
-    ta = true;
-  } else {
-    ta = !tc;
-    a = contiguous(m1, copy_a);
-  }
-  if (m2.stride[i0] == 1 && m2.stride[i1] >= std::max<std::int64_t>(1, k)) {
-    tb = false;
-  } else if (m2.stride[i1] == 1 && m2.stride[i0] >= std::max<std::int64_t>(1, n)) {
-    tb = true;
-  } else {
-    tb = !tc;
-    b = contiguous(m2, copy_b);
-  }
+  const Mat a = operand(m1, m, k, copy_a, &ta);
+  const Mat b = operand(m2, k, n, copy_b, &tb);
   std::int64_t lda = a.stride[(ta == tc) ? 1 : 0], ldb = b.stride[(tb == tc) ? 1 : 0];
   std::int64_t ldc = r.stride[tc ? 0 : 1];
   // The leading dimensions BLAS is given for degenerate sizes.
