@@ -250,14 +250,13 @@ bool sgemm_like_addmm(Sgemm sgemm, Mat r, Mat m1, Mat m2, float beta) {
       m <= INT_MAX && n <= INT_MAX && k <= INT_MAX && lda <= INT_MAX && ldb <= INT_MAX &&
       ldc <= INT_MAX && lda >= std::max<std::int64_t>(1, ta ? k : m) &&
       ldb >= std::max<std::int64_t>(1, tb ? n : k) && ldc >= std::max<std::int64_t>(1, m);
-  if (!blas) return false;
+  if (!blas || k == 0) return false;  // k = 0: torch scales r by beta itself
   if (m == 0 || n == 0) return true;
   const char transa = ta ? 'T' : 'N', transb = tb ? 'T' : 'N';
   const int mi = static_cast<int>(m), ni = static_cast<int>(n), ki = static_cast<int>(k);
   const int ldai = static_cast<int>(lda), ldbi = static_cast<int>(ldb),
             ldci = static_cast<int>(ldc);
   const float one = 1.0f;
-  if (k == 0) return false;  // torch scales r by beta itself
   sgemm(&transa, &transb, &mi, &ni, &ki, &one, a.p, &ldai, b.p, &ldbi, &beta, r.p, &ldci);
   return true;
 }
