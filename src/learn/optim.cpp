@@ -8,10 +8,10 @@ namespace mfhrl::learn {
 
 namespace {
 
-// The loops are written once and compiled twice (always inlined into two entry points): for
-// CPUs with AVX2 and FMA, where std::fma is one instruction and the loop vectorises, and for any
-// x86-64, where std::fma is the C library's (the same correctly rounded result, more slowly).
-// Both give the same bits.
+// The loops are written once and always inlined into their entry points. On x86-64 there are
+// two: one for CPUs with AVX2 and FMA, where std::fma is one instruction and the loop vectorises,
+// and one for any x86-64, where std::fma is the C library's (the same correctly rounded result,
+// more slowly). Both give the same bits.
 [[gnu::always_inline]] inline void adam_loop(float* __restrict p, const float* __restrict g,
                                              float* __restrict m, float* __restrict v,
                                              std::size_t n, const AdamStep& c) {
@@ -29,24 +29,26 @@ namespace {
   for (std::size_t i = 0; i < n; ++i) dst[i] = std::fma(src[i], take, dst[i] * keep);
 }
 
+// Elsewhere (aarch64, where FMA is in the base ISA) the plain entry points serve alone.
+#if defined(__x86_64__)
 [[gnu::target("avx2,fma")]] void adam_fma(float* p, const float* g, float* m, float* v,
                                           std::size_t n, const AdamStep& c) {
-  adam_loop(p, g, m, v, n, c);
-}
-void adam_any(float* p, const float* g, float* m, float* v, std::size_t n, const AdamStep& c) {
   adam_loop(p, g, m, v, n, c);
 }
 [[gnu::target("avx2,fma")]] void polyak_fma(float* dst, const float* src, std::size_t n, float keep,
                                             float take) {
   polyak_loop(dst, src, n, keep, take);
 }
-void polyak_any(float* dst, const float* src, std::size_t n, float keep, float take) {
-  polyak_loop(dst, src, n, keep, take);
-}
-
 bool has_fma() {
   static const bool yes = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
   return yes;
+}
+#endif
+void adam_any(float* p, const float* g, float* m, float* v, std::size_t n, const AdamStep& c) {
+  adam_loop(p, g, m, v, n, c);
+}
+void polyak_any(float* dst, const float* src, std::size_t n, float keep, float take) {
+  polyak_loop(dst, src, n, keep, take);
 }
 
 }  // namespace
@@ -67,20 +69,18 @@ AdamStep adam_step_constants(double lr, std::int64_t step) {
 }
 
 void adam_update(float* p, const float* g, float* m, float* v, std::size_t n, const AdamStep& c) {
-  if (has_fma()) {
-    adam_fma(p, g, m, v, n, c);
-  } else {
-    adam_any(p, g, m, v, n, c);
-  }
+#if defined(__x86_64__)
+  if (has_fma()) return adam_fma(p, g, m, v, n, c);
+#endif
+  adam_any(p, g, m, v, n, c);
 }
 
 void polyak_update(float* dst, const float* src, std::size_t n, double tau) {
   const auto keep = static_cast<float>(1.0 - tau), take = static_cast<float>(tau);
-  if (has_fma()) {
-    polyak_fma(dst, src, n, keep, take);
-  } else {
-    polyak_any(dst, src, n, keep, take);
-  }
+#if defined(__x86_64__)
+  if (has_fma()) return polyak_fma(dst, src, n, keep, take);
+#endif
+  polyak_any(dst, src, n, keep, take);
 }
 
 }  // namespace mfhrl::learn
