@@ -104,44 +104,9 @@ struct Params {
   }
 };
 
-// S Linear layers at once: x (S, N, in), w (S, out, in), b (S, 1, out). Every product is the
-// BLAS call of torch's own Linear, slice by slice (bmm_like_addmm): the forward's bias + x w^T,
-// and the backward's g w and, for the weight gradient, g^T x (not (x^T g)^T, which bmm's autograd
-// would use; with OpenBLAS the two can round differently).
-struct StackedLinear : public torch::autograd::Function<StackedLinear> {
-  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x,
-                               const torch::Tensor& w, const torch::Tensor& b) {
-    ctx->save_for_backward({x, w});
-    ctx->saved_data["bias_sizes"] = b.sizes().vec();
-    const auto out = b.expand({x.size(0), x.size(1), w.size(1)}).contiguous();
-    bmm_like_addmm(out, x, w.transpose(1, 2), 1.0f);
-    return out;
-  }
-  static torch::autograd::tensor_list backward(torch::autograd::AutogradContext* ctx,
-                                               torch::autograd::tensor_list grads) {
-    const auto saved = ctx->get_saved_variables();
-    const torch::Tensor &x = saved[0], &w = saved[1], &g = grads[0];
-    torch::Tensor gx, gw, gb;
-    if (ctx->needs_input_grad(0)) {
-      gx = torch::empty({g.size(0), g.size(1), w.size(2)}, g.options());
-      bmm_like_addmm(gx, g, w, 0.0f);
-    }
-    if (ctx->needs_input_grad(1)) {
-      gw = torch::empty({g.size(0), g.size(2), x.size(2)}, g.options());
-      bmm_like_addmm(gw, g.transpose(1, 2), x, 0.0f);
-    }
-    if (ctx->needs_input_grad(2)) gb = at::sum_to(g, ctx->saved_data["bias_sizes"].toIntVector());
-    return {gx, gw, gb};
-  }
-};
-
-torch::Tensor forward(const Net& n, torch::Tensor h, bool stacked) {
-  for (std::size_t i = 0; i < n.w.size(); ++i) {
-    h = stacked ? StackedLinear::apply(h, n.w[i], n.b[i])
-                : torch::nn::functional::linear(h, n.w[i], n.b[i]);
-    if (i + 1 < n.w.size()) h = torch::relu(h);
-  }
-  return h;
+torch::Tensor forward(const Net& n, const torch::Tensor& x, bool stacked) {
+  MFHRL_CHECK(x.dim() == (stacked ? 3 : 2), "forward: a " << x.dim() << "-D input");
+  return mlp_forward(x, n.w, n.b);
 }
 
 // Q of one critic for the rows of its input x = [obs, act]: shape ([S,] N). Both critics take

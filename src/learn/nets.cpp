@@ -279,8 +279,7 @@ void bmm_like_addmm(const torch::Tensor& r, const torch::Tensor& m1, const torch
               "bmm_like_addmm: sizes " << r.sizes() << " = " << m1.sizes() << " x " << m2.sizes());
   const Sgemm sgemm = process_sgemm();
   torch::NoGradGuard no_grad;
-  // Slices in parallel over torch's intra-op threads, as torch's batched product does.
-  at::parallel_for(0, r.size(0), 1, [&](std::int64_t begin, std::int64_t end) {
+  const auto slices = [&](std::int64_t begin, std::int64_t end) {
     for (std::int64_t s = begin; s < end; ++s) {
       if (sgemm != nullptr &&
           sgemm_like_addmm(sgemm, slice_of(r, s), slice_of(m1, s), slice_of(m2, s), beta)) {
@@ -288,7 +287,99 @@ void bmm_like_addmm(const torch::Tensor& r, const torch::Tensor& m1, const torch
       }
       r[s].addmm_(m1[s], m2[s], beta, 1.0);
     }
-  });
+  };
+  // One slice is called directly, as torch's addmm calls BLAS (which may then use its own
+  // threads); several run in parallel over torch's intra-op threads, as torch's batched product.
+  if (r.size(0) == 1) {
+    slices(0, 1);
+  } else {
+    at::parallel_for(0, r.size(0), 1, slices);
+  }
+}
+
+namespace {
+
+// mlp_forward's autograd node; its inputs are x then every weight and bias in layer order.
+struct MlpFunction : public torch::autograd::Function<MlpFunction> {
+  // A 2-D tensor as one slice of a stack: (rows, cols) -> (1, rows, cols).
+  static torch::Tensor as_stack(const torch::Tensor& t) {
+    return t.dim() == 2 ? t.unsqueeze(0) : t;
+  }
+  // The bias shape that goes with weight w: (out) alone, (S, 1, out) stacked.
+  static std::vector<std::int64_t> bias_sizes(const torch::Tensor& w) {
+    if (w.dim() == 2) return {w.size(0)};
+    return {w.size(0), 1, w.size(1)};
+  }
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x,
+                               at::TensorList params) {
+    const std::size_t layers = params.size() / 2;
+    const bool single = x.dim() == 2;
+    std::vector<torch::Tensor> saved{x};
+    torch::Tensor h = x;
+    for (std::size_t i = 0; i < layers; ++i) {
+      const auto& w = params[2 * i];
+      const auto& b = params[2 * i + 1];
+      const std::int64_t out_dim = w.size(-2);
+      MFHRL_CHECK(b.sizes() == torch::IntArrayRef(bias_sizes(w)),
+                  "MLP layer " << i << ": bias " << b.sizes() << " for weight " << w.sizes());
+      // A fresh output holding the bias on every row (expand().contiguous() could return the
+      // bias itself for one row, and the product would then be added into the parameter).
+      const auto shape = single ? std::vector<std::int64_t>{h.size(0), out_dim}
+                                : std::vector<std::int64_t>{h.size(0), h.size(1), out_dim};
+      auto out = torch::empty(shape, h.options());
+      out.copy_(b.expand(shape));
+      bmm_like_addmm(as_stack(out), as_stack(h), as_stack(w).transpose(1, 2), 1.0f);
+      if (i + 1 < layers) out.relu_();
+      saved.push_back(w);
+      if (i + 1 < layers) saved.push_back(out);
+      h = out;
+    }
+    ctx->save_for_backward(saved);
+    return h;
+  }
+  static torch::autograd::tensor_list backward(torch::autograd::AutogradContext* ctx,
+                                               torch::autograd::tensor_list grads) {
+    const auto saved = ctx->get_saved_variables();
+    const std::size_t layers = saved.size() / 2;
+    // saved: x, w0, h1, w1, h2, ..., w_{L-1}; h_i is layer i's input (after its ReLU).
+    const auto input = [&](std::size_t i) { return saved[2 * i]; };
+    const auto weight = [&](std::size_t i) { return saved[2 * i + 1]; };
+    torch::autograd::tensor_list out(1 + 2 * layers);
+    torch::Tensor g = grads[0];
+    for (std::size_t i = layers; i-- > 0;) {
+      const auto& h = input(i);
+      const auto& w = weight(i);
+      const auto gs = as_stack(g);
+      if (ctx->needs_input_grad(1 + 2 * i)) {
+        auto gw = torch::empty(w.sizes(), g.options());
+        bmm_like_addmm(as_stack(gw), gs.transpose(1, 2), as_stack(h), 0.0f);
+        out[1 + 2 * i] = gw;
+      }
+      if (ctx->needs_input_grad(2 + 2 * i)) {
+        out[2 + 2 * i] = at::sum_to(g, bias_sizes(w));
+      }
+      if (i == 0 && !ctx->needs_input_grad(0)) break;
+      auto gh = torch::empty(h.sizes(), g.options());
+      bmm_like_addmm(as_stack(gh), gs, as_stack(w), 0.0f);
+      g = i > 0 ? torch::threshold_backward(gh, h, 0) : gh;
+      if (i == 0) out[0] = g;
+    }
+    return out;
+  }
+};
+
+}  // namespace
+
+torch::Tensor mlp_forward(const torch::Tensor& x, const std::vector<torch::Tensor>& weights,
+                          const std::vector<torch::Tensor>& biases) {
+  MFHRL_CHECK(!weights.empty() && weights.size() == biases.size(),
+              "mlp_forward: " << weights.size() << " weights and " << biases.size() << " biases");
+  std::vector<torch::Tensor> params;
+  for (std::size_t i = 0; i < weights.size(); ++i) {
+    params.push_back(weights[i]);
+    params.push_back(biases[i]);
+  }
+  return MlpFunction::apply(x, at::TensorList(params));
 }
 
 Adam::Adam(std::vector<torch::Tensor> params, double lr) : params_(std::move(params)), lr_(lr) {

@@ -74,6 +74,16 @@ constexpr std::int64_t kKernelStep = 32;
 void bmm_like_addmm(const torch::Tensor& r, const torch::Tensor& m1, const torch::Tensor& m2,
                     float beta);
 
+// An MLP (Linear, ReLU, ..., Linear) as one autograd node: one policy's (x (N, in), weights
+// (out, in), biases (out)) or S policies' stacked (x (S, N, in), weights (S, out, in), biases (S,
+// 1, out)). Every product is the BLAS call of torch's own Linear, slice by slice
+// (bmm_like_addmm): the forward's bias + x w^T, the backward's g w and, for the weight gradient,
+// g^T x. The backward takes torch's own derivative operations (threshold_backward for the ReLU,
+// sum_to for the bias), so outputs and gradients are those of the layer-by-layer torch graph, bit
+// for bit; one node instead of two or three per layer saves the graph's bookkeeping.
+torch::Tensor mlp_forward(const torch::Tensor& x, const std::vector<torch::Tensor>& weights,
+                          const std::vector<torch::Tensor>& biases);
+
 // Adam (the torch 1.13 formula) whose state is plain tensors so checkpoints can hold it. The
 // parameters must be contiguous float tensors; step() updates them in place, element by element
 // (optim.h), so a stack of policies' parameters gets each policy's own bits.
