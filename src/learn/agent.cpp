@@ -44,24 +44,6 @@ void small_last_layer(const Mlp& net) {
   torch::nn::init::zeros_(last->bias);
 }
 
-// The Linear layers of an MLP as tensors: one policy's, as its modules hold them (weight (out,
-// in), bias (out), the modules' own tensors), or S policies' stacked on a leading axis (weight
-// (S, out, in), bias (S, 1, out)).
-struct Net {
-  std::vector<torch::Tensor> w, b;
-};
-
-Net net_of(const Mlp& m) {
-  Net n;
-  for (const auto& child : m->children()) {
-    const auto* lin = child->as<torch::nn::Linear>();
-    if (lin == nullptr) continue;
-    n.w.push_back(lin->weight);
-    n.b.push_back(lin->bias);
-  }
-  return n;
-}
-
 // The same weights without gradients (the critics inside the actor loss).
 Net detached(const Net& n) {
   Net d;
@@ -106,7 +88,7 @@ struct Params {
 
 torch::Tensor forward(const Net& n, const torch::Tensor& x, bool stacked) {
   MFHRL_CHECK(x.dim() == (stacked ? 3 : 2), "forward: a " << x.dim() << "-D input");
-  return mlp_forward(x, n.w, n.b);
+  return mlp_forward(x, n);
 }
 
 // Q of one critic for the rows of its input x = [obs, act]: shape ([S,] N). Both critics take

@@ -34,8 +34,8 @@ struct Discriminator::Impl {
   // is the joint classifier's: D_sas + D_sa, so its softmax is P(real | s, a, s').
   std::pair<torch::Tensor, torch::Tensor> logits(const torch::Tensor& x) const {
     const auto sa =
-        2.0 * torch::tanh(d_sa.ptr()->forward(x.slice(1, 0, spec.obs_dim + spec.act_dim)));
-    const auto sas = 2.0 * torch::tanh(d_sas.ptr()->forward(x));
+        2.0 * torch::tanh(mlp_forward(x.slice(1, 0, spec.obs_dim + spec.act_dim), net_of(d_sa)));
+    const auto sas = 2.0 * torch::tanh(mlp_forward(x, net_of(d_sas)));
     return {sa, sas + sa};
   }
 

@@ -370,14 +370,24 @@ struct MlpFunction : public torch::autograd::Function<MlpFunction> {
 
 }  // namespace
 
-torch::Tensor mlp_forward(const torch::Tensor& x, const std::vector<torch::Tensor>& weights,
-                          const std::vector<torch::Tensor>& biases) {
-  MFHRL_CHECK(!weights.empty() && weights.size() == biases.size(),
-              "mlp_forward: " << weights.size() << " weights and " << biases.size() << " biases");
+Net net_of(const Mlp& net) {
+  Net n;
+  for (const auto& child : net->children()) {
+    const auto* lin = child->as<torch::nn::Linear>();
+    if (lin == nullptr) continue;
+    n.w.push_back(lin->weight);
+    n.b.push_back(lin->bias);
+  }
+  return n;
+}
+
+torch::Tensor mlp_forward(const torch::Tensor& x, const Net& n) {
+  MFHRL_CHECK(!n.w.empty() && n.w.size() == n.b.size(),
+              "mlp_forward: " << n.w.size() << " weights and " << n.b.size() << " biases");
   std::vector<torch::Tensor> params;
-  for (std::size_t i = 0; i < weights.size(); ++i) {
-    params.push_back(weights[i]);
-    params.push_back(biases[i]);
+  for (std::size_t i = 0; i < n.w.size(); ++i) {
+    params.push_back(n.w[i]);
+    params.push_back(n.b[i]);
   }
   return MlpFunction::apply(x, at::TensorList(params));
 }

@@ -74,15 +74,22 @@ constexpr std::int64_t kKernelStep = 32;
 void bmm_like_addmm(const torch::Tensor& r, const torch::Tensor& m1, const torch::Tensor& m2,
                     float beta);
 
-// An MLP (Linear, ReLU, ..., Linear) as one autograd node: one policy's (x (N, in), weights
-// (out, in), biases (out)) or S policies' stacked (x (S, N, in), weights (S, out, in), biases (S,
-// 1, out)). Every product is the BLAS call of torch's own Linear, slice by slice
+// The Linear layers of an MLP as tensors: one policy's, as its modules hold them (weight (out,
+// in), bias (out), the modules' own tensors), or S policies' stacked on a leading axis (weight
+// (S, out, in), bias (S, 1, out)).
+struct Net {
+  std::vector<torch::Tensor> w, b;
+};
+// The Linear layers of net, in order.
+Net net_of(const Mlp& net);
+
+// The MLP n (Linear, ReLU, ..., Linear) as one autograd node, for x (N, in) alone or (S, N, in)
+// stacked. Every product is the BLAS call of torch's own Linear, slice by slice
 // (bmm_like_addmm): the forward's bias + x w^T, the backward's g w and, for the weight gradient,
 // g^T x. The backward takes torch's own derivative operations (threshold_backward for the ReLU,
 // sum_to for the bias), so outputs and gradients are those of the layer-by-layer torch graph, bit
 // for bit; one node instead of two or three per layer saves the graph's bookkeeping.
-torch::Tensor mlp_forward(const torch::Tensor& x, const std::vector<torch::Tensor>& weights,
-                          const std::vector<torch::Tensor>& biases);
+torch::Tensor mlp_forward(const torch::Tensor& x, const Net& n);
 
 // Adam (the torch 1.13 formula) whose state is plain tensors so checkpoints can hold it. The
 // parameters must be contiguous float tensors; step() updates them in place, element by element

@@ -9,14 +9,10 @@
 namespace mfhrl::learn {
 namespace {
 
-struct Layers {
-  std::vector<torch::Tensor> w, b;
-};
-
 // Leaves of an MLP in -> hidden... -> out; with S > 0, S policies stacked ((S, out, in) and (S,
 // 1, out)).
-Layers random_layers(const std::vector<std::int64_t>& widths, std::int64_t S) {
-  Layers n;
+Net random_layers(const std::vector<std::int64_t>& widths, std::int64_t S) {
+  Net n;
   for (std::size_t i = 0; i + 1 < widths.size(); ++i) {
     const std::int64_t in = widths[i], out = widths[i + 1];
     n.w.push_back((S > 0 ? torch::randn({S, out, in}) : torch::randn({out, in})).requires_grad_());
@@ -26,8 +22,8 @@ Layers random_layers(const std::vector<std::int64_t>& widths, std::int64_t S) {
 }
 
 // Slice s of stacked layers as fresh leaves of one policy.
-Layers slice_layers(const Layers& stacked, std::int64_t s) {
-  Layers n;
+Net slice_layers(const Net& stacked, std::int64_t s) {
+  Net n;
   for (std::size_t i = 0; i < stacked.w.size(); ++i) {
     n.w.push_back(stacked.w[i].detach()[s].clone().requires_grad_());
     n.b.push_back(stacked.b[i].detach()[s].reshape({-1}).clone().requires_grad_());
@@ -36,7 +32,7 @@ Layers slice_layers(const Layers& stacked, std::int64_t s) {
 }
 
 // Torch's layer-by-layer graph: linear, relu, ..., linear.
-torch::Tensor torch_mlp(torch::Tensor h, const Layers& n) {
+torch::Tensor torch_mlp(torch::Tensor h, const Net& n) {
   for (std::size_t i = 0; i < n.w.size(); ++i) {
     h = torch::nn::functional::linear(h, n.w[i], n.b[i]);
     if (i + 1 < n.w.size()) h = torch::relu(h);
@@ -56,8 +52,8 @@ class MlpForward : public ::testing::TestWithParam<std::int64_t> {};
 TEST_P(MlpForward, GivesTorchsOutputsAndGradientsBitForBit) {
   torch::manual_seed(1);
   const std::int64_t rows = GetParam();
-  const Layers ours = random_layers({23, 64, 64, 1}, 0);
-  Layers theirs;
+  const Net ours = random_layers({23, 64, 64, 1}, 0);
+  Net theirs;
   for (std::size_t i = 0; i < ours.w.size(); ++i) {
     theirs.w.push_back(ours.w[i].detach().clone().requires_grad_());
     theirs.b.push_back(ours.b[i].detach().clone().requires_grad_());
@@ -66,7 +62,7 @@ TEST_P(MlpForward, GivesTorchsOutputsAndGradientsBitForBit) {
   const auto x = torch::randn({rows, 23}).requires_grad_();
   const auto x2 = x.detach().clone().requires_grad_();
   const auto coef = torch::randn({rows, 1});
-  const auto y = mlp_forward(x, ours.w, ours.b);
+  const auto y = mlp_forward(x, ours);
   const auto y2 = torch_mlp(x2, theirs);
   expect_same_bits(y, y2, "output");
   // One row once made the output an alias of the bias, and the product was added into it.
@@ -85,13 +81,13 @@ INSTANTIATE_TEST_SUITE_P(Rows, MlpForward, ::testing::Values(1, 33, 256));
 TEST(MlpForwardStacked, EachSliceGetsTorchsResultForThatPolicyAlone) {
   torch::manual_seed(2);
   const std::int64_t S = 3, rows = 40;
-  const Layers stacked = random_layers({17, 32, 32, 12}, S);
+  const Net stacked = random_layers({17, 32, 32, 12}, S);
   const auto x = torch::randn({S, rows, 17});
   const auto coef = torch::randn({S, rows, 12});
-  const auto y = mlp_forward(x, stacked.w, stacked.b);
+  const auto y = mlp_forward(x, stacked);
   (y * coef).sum().backward();
   for (std::int64_t s = 0; s < S; ++s) {
-    const Layers alone = slice_layers(stacked, s);
+    const Net alone = slice_layers(stacked, s);
     const auto ys = torch_mlp(x[s], alone);
     expect_same_bits(y[s], ys, "output of slice " + std::to_string(s));
     (ys * coef[s]).sum().backward();
@@ -105,9 +101,9 @@ TEST(MlpForwardStacked, EachSliceGetsTorchsResultForThatPolicyAlone) {
 }
 
 TEST(MlpForward, NeedsMatchingWeightsAndBiases) {
-  const Layers n = random_layers({4, 3, 2}, 0);
-  EXPECT_THROW(mlp_forward(torch::randn({5, 4}), n.w, {n.b[0]}), std::exception);
-  EXPECT_THROW(mlp_forward(torch::randn({5, 4}), n.w, {n.b[1], n.b[0]}), std::exception);
+  const Net n = random_layers({4, 3, 2}, 0);
+  EXPECT_THROW(mlp_forward(torch::randn({5, 4}), Net{n.w, {n.b[0]}}), std::exception);
+  EXPECT_THROW(mlp_forward(torch::randn({5, 4}), Net{n.w, {n.b[1], n.b[0]}}), std::exception);
 }
 
 // bmm_like_addmm against torch's addmm slice by slice, for operands in both layouts and in
