@@ -86,9 +86,11 @@ Net net_of(const Mlp& net);
 // The MLP n (Linear, ReLU, ..., Linear) as one autograd node, for x (N, in) alone or (S, N, in)
 // stacked. Every product is the BLAS call of torch's own Linear, slice by slice
 // (bmm_like_addmm): the forward's bias + x w^T, the backward's g w and, for the weight gradient,
-// g^T x. The backward takes torch's own derivative operations (threshold_backward for the ReLU,
-// sum_to for the bias), so outputs and gradients are those of the layer-by-layer torch graph, bit
-// for bit; one node instead of two or three per layer saves the graph's bookkeeping.
+// g^T x as torch's addmm backward computes it (not (x^T g)^T, which bmm's autograd would use;
+// OpenBLAS can round the two differently). The backward takes torch's own derivative operations
+// (threshold_backward for the ReLU, sum_to for the bias), so outputs and gradients are those of
+// the layer-by-layer torch graph, bit for bit; one node instead of two or three per layer saves
+// the graph's bookkeeping.
 torch::Tensor mlp_forward(const torch::Tensor& x, const Net& n);
 
 // Adam (the torch 1.13 formula) whose state is plain tensors so checkpoints can hold it. The
