@@ -279,7 +279,9 @@ void bmm_like_addmm(const torch::Tensor& r, const torch::Tensor& m1, const torch
               "bmm_like_addmm: sizes " << r.sizes() << " = " << m1.sizes() << " x " << m2.sizes());
   const Sgemm sgemm = process_sgemm();
   torch::NoGradGuard no_grad;
-  const auto slices = [&](std::int64_t begin, std::int64_t end) {
+  // Slices in parallel over torch's intra-op threads, as torch's batched product does. A single
+  // slice runs inline (at::parallel_for never forks for one item), as torch's addmm calls BLAS.
+  at::parallel_for(0, r.size(0), 1, [&](std::int64_t begin, std::int64_t end) {
     for (std::int64_t s = begin; s < end; ++s) {
       if (sgemm != nullptr &&
           sgemm_like_addmm(sgemm, slice_of(r, s), slice_of(m1, s), slice_of(m2, s), beta)) {
@@ -287,14 +289,7 @@ void bmm_like_addmm(const torch::Tensor& r, const torch::Tensor& m1, const torch
       }
       r[s].addmm_(m1[s], m2[s], beta, 1.0);
     }
-  };
-  // One slice is called directly, as torch's addmm calls BLAS (which may then use its own
-  // threads); several run in parallel over torch's intra-op threads, as torch's batched product.
-  if (r.size(0) == 1) {
-    slices(0, 1);
-  } else {
-    at::parallel_for(0, r.size(0), 1, slices);
-  }
+  });
 }
 
 namespace {

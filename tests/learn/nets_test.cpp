@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
+#include <string>
 #include <vector>
 
 namespace mfhrl::learn {
@@ -47,50 +49,92 @@ void expect_same_bits(const torch::Tensor& a, const torch::Tensor& b, const std:
                                   << (a - b).abs().max().item<float>();
 }
 
-class MlpForward : public ::testing::TestWithParam<std::int64_t> {};
-
-TEST_P(MlpForward, GivesTorchsOutputsAndGradientsBitForBit) {
-  torch::manual_seed(1);
-  const std::int64_t rows = GetParam();
-  const Net ours = random_layers({23, 64, 64, 1}, 0);
-  Net theirs;
-  for (std::size_t i = 0; i < ours.w.size(); ++i) {
-    theirs.w.push_back(ours.w[i].detach().clone().requires_grad_());
-    theirs.b.push_back(ours.b[i].detach().clone().requires_grad_());
+// Fresh leaves with n's values, with or without gradients.
+Net copy_layers(const Net& n, bool grad) {
+  Net c;
+  for (std::size_t i = 0; i < n.w.size(); ++i) {
+    c.w.push_back(n.w[i].detach().clone().requires_grad_(grad));
+    c.b.push_back(n.b[i].detach().clone().requires_grad_(grad));
   }
+  return c;
+}
+
+// mlp_forward against torch's graph on equal inputs: x = view(base) of a leaf base (with or
+// without gradient) and layers with or without gradients. Compares the output, base's gradient
+// and every parameter's gradient (undefined where none is wanted).
+void expect_torchs_results(const torch::Tensor& base, bool x_grad, const Net& layers, bool w_grad,
+                           const std::function<torch::Tensor(const torch::Tensor&)>& view) {
+  const Net ours = copy_layers(layers, w_grad), theirs = copy_layers(layers, w_grad);
+  const auto base1 = base.detach().clone().requires_grad_(x_grad);
+  const auto base2 = base.detach().clone().requires_grad_(x_grad);
   const auto bias0 = ours.b[0].detach().clone();
-  const auto x = torch::randn({rows, 23}).requires_grad_();
-  const auto x2 = x.detach().clone().requires_grad_();
-  const auto coef = torch::randn({rows, 1});
-  const auto y = mlp_forward(x, ours);
-  const auto y2 = torch_mlp(x2, theirs);
+  const auto y = mlp_forward(view(base1), ours);
+  const auto y2 = torch_mlp(view(base2), theirs);
   expect_same_bits(y, y2, "output");
   // One row once made the output an alias of the bias, and the product was added into it.
   expect_same_bits(ours.b[0].detach(), bias0, "bias after the forward");
+  const auto coef = torch::randn(y.sizes());
   (y * coef).sum().backward();
   (y2 * coef).sum().backward();
-  expect_same_bits(x.grad(), x2.grad(), "input gradient");
+  if (x_grad) {
+    expect_same_bits(base1.grad(), base2.grad(), "input gradient");
+  } else {
+    EXPECT_FALSE(base1.grad().defined());
+  }
   for (std::size_t i = 0; i < ours.w.size(); ++i) {
+    if (!w_grad) {
+      EXPECT_FALSE(ours.w[i].grad().defined() || ours.b[i].grad().defined()) << "layer " << i;
+      continue;
+    }
     expect_same_bits(ours.w[i].grad(), theirs.w[i].grad(), "weight gradient " + std::to_string(i));
     expect_same_bits(ours.b[i].grad(), theirs.b[i].grad(), "bias gradient " + std::to_string(i));
   }
 }
 
+const auto kAsIs = [](const torch::Tensor& t) { return t; };
+
+class MlpForward : public ::testing::TestWithParam<std::int64_t> {};
+
+TEST_P(MlpForward, GivesTorchsOutputsAndGradientsBitForBit) {
+  torch::manual_seed(1);
+  const std::int64_t rows = GetParam();
+  expect_torchs_results(torch::randn({rows, 23}), true, random_layers({23, 64, 64, 1}, 0), true,
+                        kAsIs);
+}
+
 INSTANTIATE_TEST_SUITE_P(Rows, MlpForward, ::testing::Values(1, 33, 256));
+
+// The critics inside the actor loss: weights without gradients, the input with one; and the
+// actor: the input without.
+TEST(MlpForwardGradients, OnlyWhereWantedAndThenTorchs) {
+  torch::manual_seed(4);
+  const Net layers = random_layers({23, 32, 32, 1}, 0);
+  expect_torchs_results(torch::randn({33, 23}), true, layers, false, kAsIs);
+  expect_torchs_results(torch::randn({33, 23}), false, layers, true, kAsIs);
+}
+
+// The discriminators pass the (s, a) columns of wider rows: a view whose rows are padded.
+TEST(MlpForwardGradients, PaddedRowsGetTorchsResults) {
+  torch::manual_seed(5);
+  expect_torchs_results(torch::randn({33, 30}), true, random_layers({23, 32, 32, 2}, 0), true,
+                        [](const torch::Tensor& t) { return t.slice(1, 0, 23); });
+}
 
 TEST(MlpForwardStacked, EachSliceGetsTorchsResultForThatPolicyAlone) {
   torch::manual_seed(2);
   const std::int64_t S = 3, rows = 40;
   const Net stacked = random_layers({17, 32, 32, 12}, S);
-  const auto x = torch::randn({S, rows, 17});
+  const auto x = torch::randn({S, rows, 17}).requires_grad_();
   const auto coef = torch::randn({S, rows, 12});
   const auto y = mlp_forward(x, stacked);
   (y * coef).sum().backward();
   for (std::int64_t s = 0; s < S; ++s) {
     const Net alone = slice_layers(stacked, s);
-    const auto ys = torch_mlp(x[s], alone);
+    const auto xs = x.detach()[s].clone().requires_grad_();
+    const auto ys = torch_mlp(xs, alone);
     expect_same_bits(y[s], ys, "output of slice " + std::to_string(s));
     (ys * coef[s]).sum().backward();
+    expect_same_bits(x.grad()[s], xs.grad(), "input gradient of slice " + std::to_string(s));
     for (std::size_t i = 0; i < alone.w.size(); ++i) {
       expect_same_bits(stacked.w[i].grad()[s], alone.w[i].grad(),
                        "weight gradient " + std::to_string(i) + " of slice " + std::to_string(s));
@@ -106,13 +150,15 @@ TEST(MlpForward, NeedsMatchingWeightsAndBiases) {
   EXPECT_THROW(mlp_forward(torch::randn({5, 4}), Net{n.w, {n.b[1], n.b[0]}}), std::exception);
 }
 
-// bmm_like_addmm against torch's addmm slice by slice, for operands in both layouts and in
-// neither (a strided view torch copies), accumulating (beta 1) or overwriting (beta 0).
+// bmm_like_addmm against torch's addmm slice by slice, for a first operand in either layout, with
+// padded rows, or in neither (a strided view torch copies), and a second in either layout;
+// accumulating (beta 1) or overwriting (beta 0).
 TEST(BmmLikeAddmm, EachSliceIsTorchsAddmm) {
   torch::manual_seed(3);
   const std::int64_t S = 2, m = 37, k = 19, n = 45;
   const std::vector<torch::Tensor> m1s = {torch::randn({S, m, k}),
                                           torch::randn({S, k, m}).transpose(1, 2),
+                                          torch::randn({S, m, k + 5}).slice(2, 0, k),
                                           torch::randn({S, m, 2 * k}).slice(2, 0, 2 * k, 2)};
   const std::vector<torch::Tensor> m2s = {torch::randn({S, k, n}),
                                           torch::randn({S, n, k}).transpose(1, 2)};
