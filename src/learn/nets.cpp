@@ -308,7 +308,6 @@ struct MlpFunction : public torch::autograd::Function<MlpFunction> {
   static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x,
                                at::TensorList params) {
     const std::size_t layers = params.size() / 2;
-    const bool single = x.dim() == 2;
     std::vector<torch::Tensor> saved{x};
     torch::Tensor h = x;
     for (std::size_t i = 0; i < layers; ++i) {
@@ -319,8 +318,8 @@ struct MlpFunction : public torch::autograd::Function<MlpFunction> {
                   "MLP layer " << i << ": bias " << b.sizes() << " for weight " << w.sizes());
       // A fresh output holding the bias on every row (expand().contiguous() could return the
       // bias itself for one row, and the product would then be added into the parameter).
-      const auto shape = single ? std::vector<std::int64_t>{h.size(0), out_dim}
-                                : std::vector<std::int64_t>{h.size(0), h.size(1), out_dim};
+      auto shape = h.sizes().vec();
+      shape.back() = out_dim;
       auto out = torch::empty(shape, h.options());
       out.copy_(b.expand(shape));
       bmm_like_addmm(as_stack(out), as_stack(h), as_stack(w).transpose(1, 2), 1.0f);
