@@ -191,9 +191,9 @@ void H5File::create_blob_datasets(const std::string& group, const TensorBlobs& b
     Handle g(check(H5Gcreate2(id_, group.c_str(), lcpl.get(), H5P_DEFAULT, H5P_DEFAULT),
                    "H5Gcreate2 " + group));
   }
-  // Only the writer writes, independently: a collective transfer per dataset would make every
-  // rank take part in every small write (the creations above stay collective, as HDF5 requires).
-  Handle dxpl(check(H5Pcreate(H5P_DATASET_XFER), "H5Pcreate"));
+  // Only the writer writes, with the default (independent) transfer: a collective transfer per
+  // dataset would make every rank take part in every small write (the creations above stay
+  // collective, as HDF5 requires).
   for (const auto& b : blobs) {
     const std::string full = group + "/" + b.name;
     MFHRL_CHECK(
@@ -208,7 +208,7 @@ void H5File::create_blob_datasets(const std::string& group, const TensorBlobs& b
                               H5P_DEFAULT, H5P_DEFAULT),
                    "H5Dcreate2 " + full + " in " + path_));
     if (b.numel() == 0 || !writing) continue;
-    check(H5Dwrite(d.get(), mem_type(b.dtype), H5S_ALL, H5S_ALL, dxpl.get(), b.bytes.data()),
+    check(H5Dwrite(d.get(), mem_type(b.dtype), H5S_ALL, H5S_ALL, H5P_DEFAULT, b.bytes.data()),
           "H5Dwrite " + full);
   }
 }
