@@ -604,7 +604,8 @@ void BufferLog::note(const RunState& s) {
   }
 }
 
-std::size_t BufferLog::write(std::int64_t round, const std::function<void()>& in_temp) {
+std::size_t BufferLog::write(std::int64_t round, io::DeferredCommits* later,
+                             const std::function<void()>& in_temp) {
   std::size_t bytes = 0;
   TensorBlobs blobs;
   for (int k = 0; k < K_; ++k) {
@@ -625,14 +626,17 @@ std::size_t BufferLog::write(std::int64_t round, const std::function<void()>& in
       if (fs::create_directories(dir_, ec)) io::sync_directory(fs::path(dir_).parent_path());
       if (ec) throw InputError(dir_ + ": cannot create the directory (" + ec.message() + ")");
       const dist::SerialComm serial;
-      io::write_file_atomically(segment_path(round), serial, [&](io::H5File& f) {
-        f.write_blobs(kSegmentGroup, blobs);
-        if (in_temp) {
-          f.flush();
-          in_temp();
-        }
-      });
-      io::sync_directory(dir_);  // the new name, before the run file that refers to it
+      // Committed (here or later) before the run file that refers to it, with its directory.
+      io::write_file_atomically(
+          segment_path(round), serial,
+          [&](io::H5File& f) {
+            f.write_blobs(kSegmentGroup, blobs);
+            if (in_temp) {
+              f.flush();
+              in_temp();
+            }
+          },
+          later);
     } catch (const InputError& e) {
       const std::string msg = e.what();
       err.assign(msg.begin(), msg.end());
@@ -651,7 +655,7 @@ std::size_t BufferLog::write(std::int64_t round, const std::function<void()>& in
   return bytes;
 }
 
-void BufferLog::committed(std::int64_t round) {
+void BufferLog::committed(std::int64_t round, io::DeferredCommits* later) {
   for (auto& t : kept_) t = Transitions{};
   if (comm_.rank() != 0) return;
   // A segment is needed while any of its rows is still in its level's buffer (or it is of a
@@ -665,6 +669,8 @@ void BufferLog::committed(std::int64_t round) {
     }
     if (needed) {
       keep.push_back(seg);
+    } else if (later != nullptr) {
+      later->add_removal(segment_path(seg.round));
     } else {
       std::error_code ec;
       fs::remove(segment_path(seg.round), ec);

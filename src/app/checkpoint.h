@@ -103,12 +103,15 @@ class BufferLog {
   void note(const RunState& s);
   // Rank 0 writes the kept rows as the segment of checkpoint `round` (the state last noted), if
   // there are any; call it before committing the run file. Returns the bytes of rows written (on
-  // every rank). Collective; InputError on every rank if rank 0 cannot write. `in_temp` (a test
-  // hook) runs on rank 0 once the rows are in the temp file, before it is renamed.
-  std::size_t write(std::int64_t round, const std::function<void()>& in_temp = nullptr);
-  // The run file holding checkpoint `round` is in place: forgets the kept rows and deletes the
-  // segments no longer needed. Collective.
-  void committed(std::int64_t round);
+  // every rank). Collective; InputError on every rank if rank 0 cannot write. Given `later`, rank
+  // 0 queues the segment's sync and rename there. `in_temp` (a test hook) runs on rank 0 once the
+  // rows are in the temp file, before it is renamed.
+  std::size_t write(std::int64_t round, io::DeferredCommits* later = nullptr,
+                    const std::function<void()>& in_temp = nullptr);
+  // The run file holding checkpoint `round` is in place (or queued in `later` behind the segment):
+  // forgets the kept rows and deletes the segments no longer needed (given `later`, queues their
+  // removal after the run file's rename). Collective.
+  void committed(std::int64_t round, io::DeferredCommits* later = nullptr);
   // The run finished (its file has no checkpoint): deletes the directory. Collective.
   void remove_all();
 

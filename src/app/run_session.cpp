@@ -189,7 +189,10 @@ class Session {
 
   // Appends row to the run file as it is (flushed: it survives a crash of the process).
   void append_in_place(const TraceRow& row) {
-    if (!file_) file_.emplace(io::RunFile::open_rw(path_, comm_));
+    if (!file_) {
+      io::finish_commits(commits_, comm_);  // the file at path_ is the last checkpoint's
+      file_.emplace(io::RunFile::open_rw(path_, comm_));
+    }
     file_->append(row);
   }
 
@@ -200,30 +203,38 @@ class Session {
   }
 
   // The buffers' new rows as a segment, then the run file anew with the trace up to ck's round
-  // and ck (atomically, see RunFile::rewrite); the rename commits both.
+  // and ck (atomically, see RunFile::rewrite); the rename commits both. The syncs and renames
+  // (and the removal of segments no longer needed) run on rank 0's helper thread while the next
+  // round computes; the next checkpoint, an append, a stop or the end waits for them and fails
+  // on every rank if they failed. Until then the previous checkpoint stays in place.
   void write_checkpoint_file(const Checkpoint& ck) {
     close_file();
-    static const std::int64_t kill_round = hook("MFHRL_KILL_IN_CHECKPOINT");
     const double t = now_seconds();
+    io::finish_commits(commits_, comm_);
+    static const std::int64_t kill_round = hook("MFHRL_KILL_IN_CHECKPOINT");
     static const std::int64_t kill_segment = hook("MFHRL_KILL_IN_SEGMENT");
-    const std::size_t row_bytes = buffers_.write(ck.round, [&] {
+    const std::size_t row_bytes = buffers_.write(ck.round, &commits_, [&] {
       if (ck.round == kill_segment) std::raise(SIGKILL);
     });
     const std::vector<TraceRow> rows(rows_.begin(), rows_.begin() + ck.round);
-    io::RunFile::rewrite(path_, comm_, meta_, rows, false, [&](io::H5File& f) {
-      if (ck.round == kill_round && comm_.rank() == 0) {
-        f.write_blobs("checkpoint", ck.shared);
-        f.flush();
-        std::raise(SIGKILL);
-      }
-      write_checkpoint(f, ck);
-    });
-    buffers_.committed(ck.round);
+    io::RunFile::rewrite(
+        path_, comm_, meta_, rows, false,
+        [&](io::H5File& f) {
+          if (ck.round == kill_round && comm_.rank() == 0) {
+            f.write_blobs("checkpoint", ck.shared);
+            f.flush();
+            std::raise(SIGKILL);
+          }
+          write_checkpoint(f, ck);
+        },
+        &commits_);
+    buffers_.committed(ck.round, &commits_);
+    std::error_code ec;
+    const auto file_bytes = std::filesystem::file_size(path_ + ".tmp", ec);  // not yet renamed
+    commits_.start();
     on_disk_ = ck.round;
     ++checkpoints_;
     checkpoint_seconds_ += now_seconds() - t;
-    std::error_code ec;
-    const auto file_bytes = std::filesystem::file_size(path_, ec);
     const double bytes =
         static_cast<double>(row_bytes) + (ec ? 0.0 : static_cast<double>(file_bytes));
     checkpoint_bytes_ += bytes;
@@ -236,6 +247,7 @@ class Session {
   void stop(const char* when) {
     close_file();
     if (on_disk_ != snap_.round) write_checkpoint_file(snap_);
+    io::finish_commits(commits_, comm_);
     if (comm_.rank() == 0) {
       std::cout << "stopped by signal " << when << " round " << snap_.round + 1
                 << "; the checkpoint of round " << snap_.round << " is in " << path_
@@ -247,6 +259,7 @@ class Session {
   // The final file: the trace and the final policies, no checkpoint; then the summary.
   void finish(double online_seconds, std::size_t online_rounds) {
     close_file();
+    io::finish_commits(commits_, comm_);
     io::RunFile::rewrite(path_, comm_, meta_, rows_, true,
                          [&](io::H5File& f) { loop_.state().policies.write_to(f); });
     buffers_.remove_all();
@@ -329,6 +342,7 @@ class Session {
   const TimedComm timed_;  // the online loop's collectives, timed
   OnlineLoop loop_;
   BufferLog buffers_;
+  io::DeferredCommits commits_;      // rank 0: the last checkpoint's syncs and renames, in flight
   std::vector<TraceRow> rows_;       // the trace so far
   Checkpoint snap_;                  // the state after the last completed round
   std::int64_t on_disk_ = -1;        // the round of the checkpoint in the file

@@ -1,8 +1,5 @@
 #include "mfhrl/io/h5file.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <exception>
 
 #include <algorithm>
@@ -248,20 +245,16 @@ TensorBlobs H5File::read_blobs(const std::string& group) const {
   return blobs;
 }
 
-void sync_directory(const std::string& dir) {
-  const int fd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY);
-  if (fd < 0) return;
-  ::fsync(fd);
-  ::close(fd);
-}
-
 void write_file_atomically(const std::string& path, const dist::Comm& comm,
-                           const std::function<void(H5File&)>& fill) {
-  h5::replace_file(path, comm, [&](const std::string& tmp) {
-    H5File f = H5File::create(tmp, comm);
-    fill(f);
-    f.close();
-  });
+                           const std::function<void(H5File&)>& fill, DeferredCommits* later) {
+  h5::replace_file(
+      path, comm,
+      [&](const std::string& tmp) {
+        H5File f = H5File::create(tmp, comm);
+        fill(f);
+        f.close();
+      },
+      later);
 }
 
 }  // namespace mfhrl::io

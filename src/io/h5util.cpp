@@ -1,8 +1,5 @@
 #include "h5util.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -249,29 +246,19 @@ std::string read_string_dataset(hid_t loc, const std::string& name) {
 
 namespace {
 
-// After every rank closed tmp: rank 0 syncs it and renames it over path; InputError on every rank
-// if that fails (tmp is then removed).
-void commit_temp_file(const std::string& tmp, const std::string& path, const dist::Comm& comm) {
+// After every rank closed tmp: rank 0 syncs it and renames it over path, now or, given `later`,
+// by queueing it there; now, InputError on every rank if that fails (tmp is then removed).
+void commit_temp_file(const std::string& tmp, const std::string& path, const dist::Comm& comm,
+                      DeferredCommits* later) {
   comm.barrier();  // every rank has closed its handle
+  if (later != nullptr) {
+    if (comm.rank() == 0) later->add_rename(tmp, path);
+    return;
+  }
   std::vector<std::uint8_t> err;
   if (comm.rank() == 0) {
-    std::string reason;
-    const int fd = ::open(tmp.c_str(), O_RDONLY);
-    if (fd < 0 || ::fsync(fd) != 0) reason = std::string("cannot sync: ") + std::strerror(errno);
-    if (fd >= 0) ::close(fd);
-    if (reason.empty() && std::rename(tmp.c_str(), path.c_str()) != 0)
-      reason = std::strerror(errno);
-    // The rename itself reaches the disk only with its directory: sync that too, so a power
-    // loss cannot undo this commit while later deletions (old buffer segments) persist.
-    if (reason.empty()) {
-      const std::string::size_type slash = path.find_last_of('/');
-      sync_directory(slash == std::string::npos ? "" : path.substr(0, slash + 1));
-    }
-    if (!reason.empty()) {
-      std::remove(tmp.c_str());
-      const std::string msg = path + ": cannot replace it with the new file (" + reason + ")";
-      err.assign(msg.begin(), msg.end());
-    }
+    const std::string msg = rename_durably(tmp, path);
+    err.assign(msg.begin(), msg.end());
   }
   comm.broadcast(err, 0);
   if (!err.empty()) throw InputError(std::string(err.begin(), err.end()));
@@ -280,7 +267,8 @@ void commit_temp_file(const std::string& tmp, const std::string& path, const dis
 }  // namespace
 
 void replace_file(const std::string& path, const dist::Comm& comm,
-                  const std::function<void(const std::string& tmp)>& write) {
+                  const std::function<void(const std::string& tmp)>& write,
+                  DeferredCommits* later) {
   const std::string tmp = path + ".tmp";
   try {
     write(tmp);
@@ -289,7 +277,7 @@ void replace_file(const std::string& path, const dist::Comm& comm,
     if (comm.rank() == 0) std::remove(tmp.c_str());
     throw;
   }
-  commit_temp_file(tmp, path, comm);
+  commit_temp_file(tmp, path, comm, later);
 }
 
 }  // namespace mfhrl::io::h5

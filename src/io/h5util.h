@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "mfhrl/dist/comm.h"
+#include "mfhrl/io/commit.h"
 
 namespace mfhrl::io::h5 {
 
@@ -88,9 +89,12 @@ void write_string_dataset(hid_t loc, const std::string& name, const std::string&
 std::string read_string_dataset(hid_t loc, const std::string& name);
 
 // Collective over comm: write(tmp) writes the new file at tmp = path + ".tmp" and closes it; then
-// rank 0 syncs it to disk and renames it over path. If write throws (alike on every rank) or the
-// sync or rename fails, tmp is removed, path is untouched and every rank throws.
+// rank 0 syncs it to disk and renames it over path (rename_durably). If write throws (alike on
+// every rank) or the sync or rename fails, tmp is removed, path is untouched and every rank
+// throws. Given `later`, rank 0 queues the sync and rename there instead (finish_commits reports
+// their failure).
 void replace_file(const std::string& path, const dist::Comm& comm,
-                  const std::function<void(const std::string& tmp)>& write);
+                  const std::function<void(const std::string& tmp)>& write,
+                  DeferredCommits* later = nullptr);
 
 }  // namespace mfhrl::io::h5

@@ -269,18 +269,21 @@ void RunFile::append_rows(const std::vector<TraceRow>& rows) {
 
 void RunFile::rewrite(const std::string& path, const dist::Comm& comm, const RunFileMeta& meta,
                       const std::vector<TraceRow>& rows, bool finished,
-                      const std::function<void(H5File&)>& fill) {
+                      const std::function<void(H5File&)>& fill, DeferredCommits* later) {
   h5::silence_errors();
   MFHRL_CHECK(meta.levels >= 1 && meta.policies >= 1,
               "run file needs K >= 1 and L >= 1, got " << meta.levels << ", " << meta.policies);
-  h5::replace_file(path, comm, [&](const std::string& tmp) {
-    on_rank0_collective(comm, [&] { write_new_run_file(tmp, meta); });
-    RunFile rf = open_existing(tmp, comm, true);
-    rf.append_rows(rows);
-    if (fill) fill(rf.file());
-    h5::write_attr_i64(rf.file().id(), "finished", finished ? 1 : 0);
-    rf.close();
-  });
+  h5::replace_file(
+      path, comm,
+      [&](const std::string& tmp) {
+        on_rank0_collective(comm, [&] { write_new_run_file(tmp, meta); });
+        RunFile rf = open_existing(tmp, comm, true);
+        rf.append_rows(rows);
+        if (fill) fill(rf.file());
+        h5::write_attr_i64(rf.file().id(), "finished", finished ? 1 : 0);
+        rf.close();
+      },
+      later);
 }
 
 std::vector<TraceRow> RunFile::read_trace() const {

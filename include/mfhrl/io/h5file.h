@@ -18,6 +18,7 @@
 
 #include "mfhrl/core/tensor_blob.h"
 #include "mfhrl/dist/comm.h"
+#include "mfhrl/io/commit.h"
 
 namespace mfhrl::io {
 
@@ -71,14 +72,12 @@ class H5File {
   std::int64_t id_ = -1;
 };
 
-// fsync of directory `dir` (empty: the working directory), so the names created or renamed in it
-// are on disk. Best effort: a directory that cannot be opened is left as it is.
-void sync_directory(const std::string& dir);
-
 // Collective over comm: creates <path>.tmp, calls fill on it, closes it and only then renames it
 // over path, so a crash or exception mid-write never loses the last good file at path. If fill
 // throws (it must throw on every rank alike), the temp file is removed and path is untouched.
+// Given `later`, rank 0 queues the sync and rename there instead of doing them now.
 void write_file_atomically(const std::string& path, const dist::Comm& comm,
-                           const std::function<void(H5File&)>& fill);
+                           const std::function<void(H5File&)>& fill,
+                           DeferredCommits* later = nullptr);
 
 }  // namespace mfhrl::io

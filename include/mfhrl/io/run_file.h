@@ -59,10 +59,11 @@ class RunFile {
   // `rows` (rounds 1..n), the `finished` attribute, then whatever `fill` adds (a /checkpoint, the
   // final /policies) -- as path.tmp, syncs it to disk and only then renames it over path. A crash
   // or kill at any point before the rename leaves the previous file at path whole. If fill throws
-  // (alike on every rank) the temp file is removed and path is untouched.
+  // (alike on every rank) the temp file is removed and path is untouched. Given `later`, rank 0
+  // queues the sync and rename there instead (finish_commits reports their failure).
   static void rewrite(const std::string& path, const dist::Comm& comm, const RunFileMeta& meta,
                       const std::vector<TraceRow>& rows, bool finished,
-                      const std::function<void(H5File&)>& fill);
+                      const std::function<void(H5File&)>& fill, DeferredCommits* later = nullptr);
 
   // Every row of the trace, in round order.
   std::vector<TraceRow> read_trace() const;
