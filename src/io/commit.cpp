@@ -1,6 +1,8 @@
 #include "mfhrl/io/commit.h"
 
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -62,6 +64,11 @@ void DeferredCommits::start() {
     return;
   }
   if (steps_.empty()) return;
+  // The helper takes no signals: a stop signal goes to the threads that handle it, and cannot
+  // interrupt a sync or rename here.
+  sigset_t all, before;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &before);
   helper_ = std::thread([this, steps = std::move(steps_)] {
     for (std::size_t i = 0; i < steps.size(); ++i) {
       const Step& s = steps[i];
@@ -80,6 +87,7 @@ void DeferredCommits::start() {
       }
     }
   });
+  pthread_sigmask(SIG_SETMASK, &before, nullptr);
   steps_.clear();
 }
 
