@@ -229,8 +229,11 @@ class Session {
         },
         &commits_);
     buffers_.committed(ck.round, &commits_);
+    // The new file's size: rank 0 renames it only once its helper starts, but the other ranks
+    // may look after that.
     std::error_code ec;
-    const auto file_bytes = std::filesystem::file_size(path_ + ".tmp", ec);  // not yet renamed
+    auto file_bytes = std::filesystem::file_size(path_ + ".tmp", ec);
+    if (ec) file_bytes = std::filesystem::file_size(path_, ec);
     commits_.start();
     on_disk_ = ck.round;
     ++checkpoints_;
@@ -238,9 +241,9 @@ class Session {
     const double bytes =
         static_cast<double>(row_bytes) + (ec ? 0.0 : static_cast<double>(file_bytes));
     checkpoint_bytes_ += bytes;
-    log::debug("checkpoint of round " + std::to_string(ck.round) + " written to " + path_ + " (" +
-               std::to_string(static_cast<long long>(bytes)) + " bytes, of which " +
-               std::to_string(row_bytes) + " of new buffer rows)");
+    log::debug("checkpoint of round " + std::to_string(ck.round) + " written, its commit to " +
+               path_ + " queued (" + std::to_string(static_cast<long long>(bytes)) +
+               " bytes, of which " + std::to_string(row_bytes) + " of new buffer rows)");
   }
 
   // After a stop signal: the checkpoint of the last completed round, and how to go on.

@@ -24,7 +24,10 @@ MpiComm::MpiComm(int* argc, char*** argv) {
   int initialized = 0;
   MPI_Initialized(&initialized);
   if (!initialized) {
-    check(MPI_Init(argc, argv), "MPI_Init");
+    // Funneled: only the main thread calls MPI (torch's and the checkpoint commit's threads
+    // never do).
+    int provided = 0;
+    check(MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided), "MPI_Init_thread");
     owns_init_ = true;
   }
   MPI_Comm_set_errhandler(comm_, MPI_ERRORS_RETURN);

@@ -7,7 +7,7 @@
 
 #include <cerrno>
 #include <cstdio>
-#include <cstring>
+#include <system_error>
 #include <utility>
 
 #include "mfhrl/core/error.h"
@@ -24,9 +24,11 @@ void sync_directory(const std::string& dir) {
 std::string rename_durably(const std::string& tmp, const std::string& path) {
   std::string reason;
   const int fd = ::open(tmp.c_str(), O_RDONLY);
-  if (fd < 0 || ::fsync(fd) != 0) reason = std::string("cannot sync: ") + std::strerror(errno);
+  if (fd < 0 || ::fsync(fd) != 0) reason = "cannot sync: " + std::generic_category().message(errno);
   if (fd >= 0) ::close(fd);
-  if (reason.empty() && std::rename(tmp.c_str(), path.c_str()) != 0) reason = std::strerror(errno);
+  if (reason.empty() && std::rename(tmp.c_str(), path.c_str()) != 0) {
+    reason = std::generic_category().message(errno);
+  }
   if (!reason.empty()) {
     std::remove(tmp.c_str());
     return path + ": cannot replace it with the new file (" + reason + ")";
@@ -64,12 +66,18 @@ void DeferredCommits::start() {
     return;
   }
   if (steps_.empty()) return;
-  // The helper takes no signals: a stop signal goes to the threads that handle it, and cannot
-  // interrupt a sync or rename here.
+  std::vector<Step> steps = std::move(steps_);
+  steps_.clear();
+  // The helper takes no signals (they go to the threads that handle them); the mask is restored
+  // even if the thread cannot start.
   sigset_t all, before;
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &before);
-  helper_ = std::thread([this, steps = std::move(steps_)] {
+  struct Restore {
+    const sigset_t* mask;
+    ~Restore() { pthread_sigmask(SIG_SETMASK, mask, nullptr); }
+  } restore{&before};
+  helper_ = std::thread([this, steps = std::move(steps)] {
     for (std::size_t i = 0; i < steps.size(); ++i) {
       const Step& s = steps[i];
       if (s.tmp.empty()) {
@@ -87,8 +95,6 @@ void DeferredCommits::start() {
       }
     }
   });
-  pthread_sigmask(SIG_SETMASK, &before, nullptr);
-  steps_.clear();
 }
 
 std::string DeferredCommits::wait() {

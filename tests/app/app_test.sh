@@ -311,7 +311,8 @@ with h5py.File(sys.argv[1], "r") as f:
 print("h5py: trace round 1, checkpoint of round 0")
 PY
     # The killed checkpoint's buffer rows (rounds 1-2) are in a segment's temp file: its rename
-    # waits behind the run file's, so it never landed (and resume removes it).
+    # waits behind the run file's, so it never landed (resume ignores it; the finished run
+    # removes the directory).
     [ -e "$tmp/a.h5.buffers/round_000000002.h5.tmp" ] || { echo "FAIL: no temp segment of round 2"; exit 1; }
     [ ! -e "$tmp/a.h5.buffers/round_000000002.h5" ] || { echo "FAIL: round 2's segment landed before its run file"; exit 1; }
     "$mfhrl" info "$tmp/a.h5" | grep -q "rounds 1, not finished; checkpoint after round 0"

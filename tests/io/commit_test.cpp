@@ -76,6 +76,26 @@ TEST(DeferredCommits, NothingHappensBeforeStartThenAllInOrder) {
   auto names = dir.entries();
   std::sort(names.begin(), names.end());
   EXPECT_EQ(names, (std::vector<std::string>{"run.h5", "seg.h5"}));
+  // The order shows: a removal after a rename of the same file removes the new file; a removal
+  // before it leaves the new one; of two renames to one target, the second wins.
+  put(dir.file("x.h5.tmp"), "x");
+  put(dir.file("y.h5"), "old y");
+  put(dir.file("y.h5.tmp"), "new y");
+  put(dir.file("z.h5.tmp"), "first z");
+  d.add_rename(dir.file("x.h5.tmp"), dir.file("x.h5"));
+  d.add_removal(dir.file("x.h5"));
+  d.add_removal(dir.file("y.h5"));
+  d.add_rename(dir.file("y.h5.tmp"), dir.file("y.h5"));
+  d.add_rename(dir.file("z.h5.tmp"), dir.file("z.h5"));
+  d.start();
+  EXPECT_EQ(d.wait(), "");
+  put(dir.file("z.h5.tmp"), "second z");
+  d.add_rename(dir.file("z.h5.tmp"), dir.file("z.h5"));
+  d.start();
+  EXPECT_EQ(d.wait(), "");
+  EXPECT_FALSE(exists(dir.file("x.h5")));
+  EXPECT_EQ(get(dir.file("y.h5")), "new y");
+  EXPECT_EQ(get(dir.file("z.h5")), "second z");
 }
 
 TEST(DeferredCommits, AFailedRenameSkipsEverythingAfterItUntilCollected) {

@@ -16,9 +16,9 @@ namespace mfhrl::io {
 // are on disk. Best effort: a directory that cannot be opened is left as it is.
 void sync_directory(const std::string& dir);
 
-// Syncs tmp to disk, renames it over path and syncs path's directory. Returns "" on success, else
-// why it failed; tmp is then removed and path is untouched (or, if only the directory sync
-// failed, already replaced).
+// Syncs tmp to disk, renames it over path and syncs path's directory (best effort, as
+// sync_directory). Returns "" on success, else why the sync or the rename failed; tmp is then
+// removed and path is untouched.
 std::string rename_durably(const std::string& tmp, const std::string& path);
 
 // Renames (rename_durably) and removals queued by one process and done in that order by a helper
