@@ -549,18 +549,13 @@ std::string BufferLog::segment_path(std::int64_t round) const {
 }
 
 void BufferLog::start_fresh() {
-  std::vector<std::uint8_t> err;
+  std::string err;
   if (comm_.rank() == 0) {
     std::error_code ec;
     fs::remove_all(dir_, ec);
-    if (ec) {
-      const std::string msg =
-          dir_ + ": cannot remove an earlier run's buffer segments (" + ec.message() + ")";
-      err.assign(msg.begin(), msg.end());
-    }
+    if (ec) err = dir_ + ": cannot remove an earlier run's buffer segments (" + ec.message() + ")";
   }
-  comm_.broadcast(err, 0);
-  if (!err.empty()) throw InputError(std::string(err.begin(), err.end()));
+  io::raise_rank0_error(err, comm_);
 }
 
 void BufferLog::start_resumed(const RunState& s, bool in_segments) {
@@ -618,7 +613,7 @@ std::size_t BufferLog::write(std::int64_t round, io::DeferredCommits* later,
   }
   for (const auto& b : blobs) bytes += b.bytes.size();
   if (blobs.empty()) return 0;
-  std::vector<std::uint8_t> err;
+  std::string err;
   if (comm_.rank() == 0) {
     try {
       std::error_code ec;
@@ -638,12 +633,10 @@ std::size_t BufferLog::write(std::int64_t round, io::DeferredCommits* later,
           },
           later);
     } catch (const InputError& e) {
-      const std::string msg = e.what();
-      err.assign(msg.begin(), msg.end());
+      err = e.what();
     }
   }
-  comm_.broadcast(err, 0);
-  if (!err.empty()) throw InputError(std::string(err.begin(), err.end()));
+  io::raise_rank0_error(err, comm_);
   if (comm_.rank() == 0) {
     Segment entry{round, std::vector<std::int64_t>(static_cast<std::size_t>(K_), 0)};
     for (int k = 0; k < K_; ++k) {

@@ -13,6 +13,17 @@
 #include "mfhrl/core/error.h"
 
 namespace mfhrl::io {
+namespace {
+
+// Removes the temp files of renames that will not happen.
+template <typename It>
+void remove_temp_files(It first, It last) {
+  for (; first != last; ++first) {
+    if (!first->tmp.empty()) std::remove(first->tmp.c_str());
+  }
+}
+
+}  // namespace
 
 void sync_directory(const std::string& dir) {
   const int fd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY);
@@ -59,9 +70,7 @@ void DeferredCommits::add_removal(std::string path) {
 void DeferredCommits::start() {
   if (helper_.joinable()) helper_.join();
   if (!error_.empty()) {  // a failure not yet collected: nothing after it runs
-    for (const Step& s : steps_) {
-      if (!s.tmp.empty()) std::remove(s.tmp.c_str());
-    }
+    remove_temp_files(steps_.begin(), steps_.end());
     steps_.clear();
     return;
   }
@@ -86,10 +95,7 @@ void DeferredCommits::start() {
       }
       std::string e = rename_durably(s.tmp, s.path);
       if (!e.empty()) {
-        // Skip the rest, but remove the temp files queued after this one.
-        for (std::size_t j = i + 1; j < steps.size(); ++j) {
-          if (!steps[j].tmp.empty()) std::remove(steps[j].tmp.c_str());
-        }
+        remove_temp_files(steps.begin() + static_cast<std::ptrdiff_t>(i) + 1, steps.end());
         if (error_.empty()) error_ = std::move(e);
         return;
       }
@@ -102,12 +108,15 @@ std::string DeferredCommits::wait() {
   return std::exchange(error_, std::string());
 }
 
-void finish_commits(DeferredCommits& commits, const dist::Comm& comm) {
-  const std::string e = commits.wait();
+void raise_rank0_error(const std::string& error, const dist::Comm& comm) {
   std::vector<std::uint8_t> err;
-  if (comm.rank() == 0) err.assign(e.begin(), e.end());
+  if (comm.rank() == 0) err.assign(error.begin(), error.end());
   comm.broadcast(err, 0);
   if (!err.empty()) throw InputError(std::string(err.begin(), err.end()));
+}
+
+void finish_commits(DeferredCommits& commits, const dist::Comm& comm) {
+  raise_rank0_error(commits.wait(), comm);
 }
 
 }  // namespace mfhrl::io

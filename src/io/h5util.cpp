@@ -1,6 +1,5 @@
 #include "h5util.h"
 
-#include <cerrno>
 #include <cstdio>
 #include <cstring>
 
@@ -255,13 +254,7 @@ void commit_temp_file(const std::string& tmp, const std::string& path, const dis
     if (comm.rank() == 0) later->add_rename(tmp, path);
     return;
   }
-  std::vector<std::uint8_t> err;
-  if (comm.rank() == 0) {
-    const std::string msg = rename_durably(tmp, path);
-    err.assign(msg.begin(), msg.end());
-  }
-  comm.broadcast(err, 0);
-  if (!err.empty()) throw InputError(std::string(err.begin(), err.end()));
+  raise_rank0_error(comm.rank() == 0 ? rename_durably(tmp, path) : "", comm);
 }
 
 }  // namespace

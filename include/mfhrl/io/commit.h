@@ -57,6 +57,10 @@ class DeferredCommits {
   std::string error_;  // written by the helper, read after join
 };
 
+// Collective over comm: rank 0's `error` ("" for none; the other ranks' is ignored) thrown as an
+// InputError on every rank.
+void raise_rank0_error(const std::string& error, const dist::Comm& comm);
+
 // Collective over comm: waits for rank 0's deferred commits (the other ranks queue none) and
 // throws InputError on every rank if one failed.
 void finish_commits(DeferredCommits& commits, const dist::Comm& comm);
