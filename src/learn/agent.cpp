@@ -103,10 +103,11 @@ torch::Tensor q(const Net& net, const torch::Tensor& obs, const torch::Tensor& a
   return qx(net, critic_input(obs, act), stacked);
 }
 
-// Tanh-Gaussian action for obs rows with standard-normal noise eps, and its log-density.
-std::pair<torch::Tensor, torch::Tensor> sample(const AgentSpec& spec, const Params& p,
-                                               const torch::Tensor& obs, const torch::Tensor& eps) {
-  const auto out = forward(p.actor, obs, p.stacked);
+// Tanh-Gaussian action from the actor's output rows out = [mu, raw log-std] with
+// standard-normal noise eps, and its log-density.
+std::pair<torch::Tensor, torch::Tensor> sample_from(const AgentSpec& spec, const Params& p,
+                                                    const torch::Tensor& out,
+                                                    const torch::Tensor& eps) {
   const auto mu = out.slice(-1, 0, spec.act_dim);
   const auto raw = out.slice(-1, spec.act_dim, 2 * spec.act_dim);
   const auto log_std = (p.log_std_scale * raw + p.log_std_offset).clamp(kLogStdMin, kLogStdMax);
@@ -116,6 +117,22 @@ std::pair<torch::Tensor, torch::Tensor> sample(const AgentSpec& spec, const Para
   // log(1 - tanh(u)^2) in a form that stays finite for large |u|.
   logp = logp - (2.0 * (std::log(2.0) - u - torch::softplus(-2.0 * u))).sum(-1);
   return {torch::tanh(u), logp};
+}
+
+// Tanh-Gaussian action for obs rows with standard-normal noise eps, and its log-density.
+std::pair<torch::Tensor, torch::Tensor> sample(const AgentSpec& spec, const Params& p,
+                                               const torch::Tensor& obs, const torch::Tensor& eps) {
+  return sample_from(spec, p, forward(p.actor, obs, p.stacked), eps);
+}
+
+// n actions for each obs row (eps: n rows per state, in state order), the actor run once per
+// state. No gradient.
+std::pair<torch::Tensor, torch::Tensor> sample_repeated(const AgentSpec& spec, const Params& p,
+                                                        const torch::Tensor& obs,
+                                                        const torch::Tensor& eps, std::int64_t n) {
+  torch::NoGradGuard no_grad;
+  const auto out = forward(p.actor, obs, p.stacked);
+  return sample_from(spec, p, out.repeat_interleave(n, p.row_axis()), eps);
 }
 
 // The entropy temperature a step uses, per policy: a double alone, a (S, 1) float tensor
@@ -141,34 +158,34 @@ torch::Tensor target(const AgentSpec& spec, const Params& p, const Batch& b, con
 }
 
 // CQL(H) importance-sampled logsumexp over N uniform, N pi(s) and N pi(s') actions at states
-// obs (next states next_obs), for both critics: returns ([S,] B) tensors per critic.
+// obs (next states next_obs), for both critics: returns ([S,] B) tensors per critic. Each critic
+// takes a state's 3N actions in one pass (mlp_forward_shared: its state part once per state).
 std::pair<torch::Tensor, torch::Tensor> logsumexp_q(const AgentSpec& spec, const Params& p,
                                                     const torch::Tensor& obs,
                                                     const torch::Tensor& next_obs) {
-  const std::int64_t ax = p.row_axis();
-  const std::int64_t n = spec.cql.actions, rows = obs.size(ax) * n, a = spec.act_dim;
-  const auto s = obs.repeat_interleave(n, ax);
-  const auto s2 = next_obs.repeat_interleave(n, ax);
+  const std::int64_t n = spec.cql.actions, rows = obs.size(p.row_axis()) * n, a = spec.act_dim;
   const auto a_rand = p.uniforms(rows, a, -1.0, 1.0);
   const auto eps_cur = p.normals(rows, a);
   const auto eps_next = p.normals(rows, a);
-  torch::Tensor a_cur, logp_cur, a_next, logp_next;
-  {
-    torch::NoGradGuard no_grad;
-    std::tie(a_cur, logp_cur) = sample(spec, p, s, eps_cur);
-    std::tie(a_next, logp_next) = sample(spec, p, s2, eps_next);
-  }
+  const auto [a_cur, logp_cur] = sample_repeated(spec, p, obs, eps_cur, n);
+  const auto [a_next, logp_next] = sample_repeated(spec, p, next_obs, eps_next, n);
+  // Per state: its N uniform, N pi(s) and N pi(s') actions, and what each adds to its Q.
+  auto by_state = [&](const torch::Tensor& t, bool actions) {
+    auto shape = obs.sizes().vec();
+    shape.back() = n;
+    if (actions) shape.push_back(a);
+    return t.view(shape);
+  };
   const double log_unif = a * std::log(2.0);  // -log density of U(-1, 1)^a
-  const std::vector<std::int64_t> shape =
-      p.stacked ? std::vector<std::int64_t>{p.policies, -1, n} : std::vector<std::int64_t>{-1, n};
-  const auto x_rand = critic_input(s, a_rand), x_cur = critic_input(s, a_cur),
-             x_next = critic_input(s, a_next);
+  const auto acts =
+      torch::cat({by_state(a_rand, true), by_state(a_cur, true), by_state(a_next, true)}, -2)
+          .flatten(-3, -2);
+  const auto offset = torch::cat({torch::full_like(by_state(logp_cur, false), log_unif),
+                                  -by_state(logp_cur, false), -by_state(logp_next, false)},
+                                 -1);
   auto one = [&](const Net& net) {
-    const auto cat = torch::cat({(qx(net, x_rand, p.stacked) + log_unif).view(shape),
-                                 (qx(net, x_cur, p.stacked) - logp_cur).view(shape),
-                                 (qx(net, x_next, p.stacked) - logp_next).view(shape)},
-                                -1);
-    return torch::logsumexp(cat, -1);
+    const auto qv = mlp_forward_shared(obs, acts, 3 * n, net).view(offset.sizes());
+    return torch::logsumexp(qv + offset, -1);
   };
   return {one(p.q1), one(p.q2)};
 }

@@ -294,70 +294,156 @@ void bmm_like_addmm(const torch::Tensor& r, const torch::Tensor& m1, const torch
 
 namespace {
 
+// A 2-D tensor as one slice of a stack: (rows, cols) -> (1, rows, cols).
+torch::Tensor as_stack(const torch::Tensor& t) {
+  return t.dim() == 2 ? t.unsqueeze(0) : t;
+}
+// The bias shape that goes with weight w: (out) alone, (S, 1, out) stacked.
+std::vector<std::int64_t> bias_sizes(const torch::Tensor& w) {
+  if (w.dim() == 2) return {w.size(0)};
+  return {w.size(0), 1, w.size(1)};
+}
+void check_layer(const torch::Tensor& w, const torch::Tensor& b, std::size_t i) {
+  MFHRL_CHECK(b.sizes() == torch::IntArrayRef(bias_sizes(w)),
+              "MLP layer " << i << ": bias " << b.sizes() << " for weight " << w.sizes());
+}
+// A fresh ([S,] rows, out) tensor holding the bias b on every row (expand().contiguous() could
+// return the bias itself for one row, and a product would then be added into the parameter).
+torch::Tensor bias_rows(const torch::Tensor& like_rows, const torch::Tensor& b, std::int64_t out) {
+  auto shape = like_rows.sizes().vec();
+  shape.back() = out;
+  auto t = torch::empty(shape, like_rows.options());
+  t.copy_(b.expand(shape));
+  return t;
+}
+
+// Layers [first, end) of params on h, each layer's input saved after its weight: appends w_i,
+// h_{i+1}, ..., w_{L-1} to saved (the ReLU outputs are the next layers' inputs).
+torch::Tensor forward_layers(torch::Tensor h, at::TensorList params, std::size_t first,
+                             std::vector<torch::Tensor>& saved) {
+  const std::size_t layers = params.size() / 2;
+  for (std::size_t i = first; i < layers; ++i) {
+    const auto& w = params[2 * i];
+    check_layer(w, params[2 * i + 1], i);
+    auto out = bias_rows(h, params[2 * i + 1], w.size(-2));
+    bmm_like_addmm(as_stack(out), as_stack(h), as_stack(w).transpose(1, 2), 1.0f);
+    if (i + 1 < layers) out.relu_();
+    saved.push_back(w);
+    if (i + 1 < layers) saved.push_back(out);
+    h = out;
+  }
+  return h;
+}
+
+// The backward of layers [first, L) from saved = (x, w0, h1, w1, ..., w_{L-1}) with the
+// gradient g of the output: fills out[grad_offset + 2i] (weight i) and out[grad_offset + 1 + 2i]
+// (its bias) where the node's input of that index wants one, and returns the gradient of layer
+// first's input (for first > 0: of layer first - 1's output before its ReLU); for first = 0,
+// undefined unless want_input.
+torch::Tensor backward_layers(torch::autograd::AutogradContext* ctx, torch::Tensor g,
+                              const torch::autograd::variable_list& saved, std::size_t first,
+                              std::size_t grad_offset, bool want_input,
+                              torch::autograd::tensor_list& out) {
+  const std::size_t layers = saved.size() / 2;
+  for (std::size_t i = layers; i-- > first;) {
+    const auto& h = saved[2 * i];
+    const auto& w = saved[2 * i + 1];
+    const auto gs = as_stack(g);
+    if (ctx->needs_input_grad(grad_offset + 2 * i)) {
+      auto gw = torch::empty(w.sizes(), g.options());
+      bmm_like_addmm(as_stack(gw), gs.transpose(1, 2), as_stack(h), 0.0f);
+      out[grad_offset + 2 * i] = gw;
+    }
+    if (ctx->needs_input_grad(grad_offset + 1 + 2 * i)) {
+      out[grad_offset + 1 + 2 * i] = at::sum_to(g, bias_sizes(w));
+    }
+    if (i == 0 && !want_input) return {};
+    auto gh = torch::empty(h.sizes(), g.options());
+    bmm_like_addmm(as_stack(gh), gs, as_stack(w), 0.0f);
+    g = i > 0 ? torch::threshold_backward(gh, h, 0) : gh;
+  }
+  return g;
+}
+
 // mlp_forward's autograd node; its inputs are x then every weight and bias in layer order.
 struct MlpFunction : public torch::autograd::Function<MlpFunction> {
-  // A 2-D tensor as one slice of a stack: (rows, cols) -> (1, rows, cols).
-  static torch::Tensor as_stack(const torch::Tensor& t) {
-    return t.dim() == 2 ? t.unsqueeze(0) : t;
-  }
-  // The bias shape that goes with weight w: (out) alone, (S, 1, out) stacked.
-  static std::vector<std::int64_t> bias_sizes(const torch::Tensor& w) {
-    if (w.dim() == 2) return {w.size(0)};
-    return {w.size(0), 1, w.size(1)};
-  }
   static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x,
                                at::TensorList params) {
-    const std::size_t layers = params.size() / 2;
     std::vector<torch::Tensor> saved{x};
-    torch::Tensor h = x;
-    for (std::size_t i = 0; i < layers; ++i) {
-      const auto& w = params[2 * i];
-      const auto& b = params[2 * i + 1];
-      const std::int64_t out_dim = w.size(-2);
-      MFHRL_CHECK(b.sizes() == torch::IntArrayRef(bias_sizes(w)),
-                  "MLP layer " << i << ": bias " << b.sizes() << " for weight " << w.sizes());
-      // A fresh output holding the bias on every row (expand().contiguous() could return the
-      // bias itself for one row, and the product would then be added into the parameter).
-      auto shape = h.sizes().vec();
-      shape.back() = out_dim;
-      auto out = torch::empty(shape, h.options());
-      out.copy_(b.expand(shape));
-      bmm_like_addmm(as_stack(out), as_stack(h), as_stack(w).transpose(1, 2), 1.0f);
-      if (i + 1 < layers) out.relu_();
-      saved.push_back(w);
-      if (i + 1 < layers) saved.push_back(out);
-      h = out;
-    }
+    const auto h = forward_layers(x, params, 0, saved);
     ctx->save_for_backward(saved);
     return h;
   }
   static torch::autograd::tensor_list backward(torch::autograd::AutogradContext* ctx,
                                                torch::autograd::tensor_list grads) {
     const auto saved = ctx->get_saved_variables();
-    const std::size_t layers = saved.size() / 2;
-    // saved: x, w0, h1, w1, h2, ..., w_{L-1}; h_i is layer i's input (after its ReLU).
-    const auto input = [&](std::size_t i) { return saved[2 * i]; };
-    const auto weight = [&](std::size_t i) { return saved[2 * i + 1]; };
-    torch::autograd::tensor_list out(1 + 2 * layers);
-    torch::Tensor g = grads[0];
-    for (std::size_t i = layers; i-- > 0;) {
-      const auto& h = input(i);
-      const auto& w = weight(i);
-      const auto gs = as_stack(g);
-      if (ctx->needs_input_grad(1 + 2 * i)) {
-        auto gw = torch::empty(w.sizes(), g.options());
-        bmm_like_addmm(as_stack(gw), gs.transpose(1, 2), as_stack(h), 0.0f);
-        out[1 + 2 * i] = gw;
-      }
-      if (ctx->needs_input_grad(2 + 2 * i)) {
-        out[2 + 2 * i] = at::sum_to(g, bias_sizes(w));
-      }
-      if (i == 0 && !ctx->needs_input_grad(0)) break;
-      auto gh = torch::empty(h.sizes(), g.options());
-      bmm_like_addmm(as_stack(gh), gs, as_stack(w), 0.0f);
-      g = i > 0 ? torch::threshold_backward(gh, h, 0) : gh;
-      if (i == 0) out[0] = g;
+    torch::autograd::tensor_list out(1 + saved.size());  // x, then each layer's weight and bias
+    out[0] = backward_layers(ctx, grads[0], saved, 0, 1, ctx->needs_input_grad(0), out);
+    return out;
+  }
+};
+
+// mlp_forward_shared's autograd node: inputs state, act, every weight and bias, then repeat (last,
+// so that an input's index is the same among all inputs and among the tensors). Saved: state,
+// act, w0, h1, w1, ..., w_{L-1}.
+struct SharedMlpFunction : public torch::autograd::Function<SharedMlpFunction> {
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& state,
+                               const torch::Tensor& act, at::TensorList params,
+                               std::int64_t repeat) {
+    const auto& w0 = params[0];
+    const std::int64_t ds = state.size(-1), da = act.size(-1), width = w0.size(-2);
+    check_layer(w0, params[1], 0);
+    // The state columns' part, once per state: b + s W_s^T, ([S,] B, width).
+    auto hs = bias_rows(state, params[1], width);
+    bmm_like_addmm(as_stack(hs), as_stack(state), as_stack(w0).slice(2, 0, ds).transpose(1, 2),
+                   1.0f);
+    // Repeated for each of the state's action rows, plus a W_a^T.
+    auto rep_shape = hs.sizes().vec();
+    rep_shape.insert(rep_shape.end() - 1, repeat);
+    auto h_shape = act.sizes().vec();
+    h_shape.back() = width;
+    auto h = hs.unsqueeze(-2).expand(rep_shape).contiguous().view(h_shape);
+    bmm_like_addmm(as_stack(h), as_stack(act), as_stack(w0).slice(2, ds, ds + da).transpose(1, 2),
+                   1.0f);
+    const std::size_t layers = params.size() / 2;
+    std::vector<torch::Tensor> saved{state, act, w0};
+    if (layers > 1) {
+      h.relu_();
+      saved.push_back(h);
     }
+    ctx->saved_data["repeat"] = repeat;
+    const auto y = forward_layers(h, params, 1, saved);
+    ctx->save_for_backward(saved);
+    return y;
+  }
+  static torch::autograd::tensor_list backward(torch::autograd::AutogradContext* ctx,
+                                               torch::autograd::tensor_list grads) {
+    const auto all = ctx->get_saved_variables();
+    const auto& state = all[0];
+    const auto& act = all[1];
+    const auto& w0 = all[2];
+    const std::int64_t repeat = ctx->saved_data["repeat"].toInt();
+    // As mlp_forward's saved list with a placeholder for the input of layer 0.
+    torch::autograd::variable_list saved(all.begin() + 1, all.end());
+    const std::size_t layers = saved.size() / 2;
+    // Gradients: state, act, then w_i at 2 + 2i and b_i at 3 + 2i, then repeat.
+    torch::autograd::tensor_list out(3 + 2 * layers);
+    auto g = layers > 1 ? backward_layers(ctx, grads[0], saved, 1, 2, true, out) : grads[0];
+    const std::int64_t ds = state.size(-1), da = act.size(-1);
+    // Per state, the sum of its rows' gradients (the state part's only dependence).
+    auto shape = state.sizes().vec();
+    shape.back() = repeat;
+    shape.push_back(g.size(-1));
+    const auto g_state = g.view(shape).sum(-2);
+    if (ctx->needs_input_grad(2)) {
+      auto gw = torch::empty(w0.sizes(), g.options());
+      bmm_like_addmm(as_stack(gw).slice(2, 0, ds), as_stack(g_state).transpose(1, 2),
+                     as_stack(state), 0.0f);
+      bmm_like_addmm(as_stack(gw).slice(2, ds, ds + da), as_stack(g).transpose(1, 2), as_stack(act),
+                     0.0f);
+      out[2] = gw;
+    }
+    if (ctx->needs_input_grad(3)) out[3] = at::sum_to(g_state, bias_sizes(w0));
     return out;
   }
 };
@@ -384,6 +470,28 @@ torch::Tensor mlp_forward(const torch::Tensor& x, const Net& n) {
     params.push_back(n.b[i]);
   }
   return MlpFunction::apply(x, at::TensorList(params));
+}
+
+torch::Tensor mlp_forward_shared(const torch::Tensor& state, const torch::Tensor& act,
+                                 std::int64_t repeat, const Net& n) {
+  MFHRL_CHECK(!n.w.empty() && n.w.size() == n.b.size(),
+              "mlp_forward_shared: " << n.w.size() << " weights and " << n.b.size() << " biases");
+  MFHRL_CHECK(!state.requires_grad() && !act.requires_grad(),
+              "mlp_forward_shared: no gradient for its inputs");
+  MFHRL_CHECK(repeat >= 1 && state.dim() == act.dim() && (state.dim() == 2 || state.dim() == 3) &&
+                  act.size(-2) == state.size(-2) * repeat &&
+                  (state.dim() == 2 || act.size(0) == state.size(0)) &&
+                  n.w[0].size(-1) == state.size(-1) + act.size(-1),
+              "mlp_forward_shared: states " << state.sizes() << ", actions " << act.sizes()
+                                            << ", repeat " << repeat << ", first weight "
+                                            << n.w[0].sizes());
+  std::vector<torch::Tensor> params;
+  for (std::size_t i = 0; i < n.w.size(); ++i) {
+    params.push_back(n.w[i]);
+    params.push_back(n.b[i]);
+  }
+  return SharedMlpFunction::apply(state.contiguous(), act.contiguous(), at::TensorList(params),
+                                  repeat);
 }
 
 Adam::Adam(std::vector<torch::Tensor> params, double lr) : params_(std::move(params)), lr_(lr) {

@@ -93,6 +93,16 @@ Net net_of(const Mlp& net);
 // the graph's bookkeeping.
 torch::Tensor mlp_forward(const torch::Tensor& x, const Net& n);
 
+// The same MLP on the rows [state_i, act_{i r + j}] for j < repeat, with state ([S,] B, ds) and
+// act ([S,] B repeat, da), without the concatenation: the first layer's state columns are
+// multiplied once per state (b + s W_s^T), and each action row adds its a W_a^T. It saves the
+// repeated rows' state products of the forward and of the weight gradient (summed over a
+// state's rows first). The results equal mlp_forward's on the concatenated rows up to the order
+// of the sums (floating-point reassociation). Gradients reach the weights only: the inputs must
+// not require one (CQL's penalty actions are sampled without a graph).
+torch::Tensor mlp_forward_shared(const torch::Tensor& state, const torch::Tensor& act,
+                                 std::int64_t repeat, const Net& n);
+
 // Adam (the torch 1.13 formula) whose state is plain tensors so checkpoints can hold it. The
 // parameters must be contiguous float tensors; step() updates them in place, element by element
 // (optim.h), so a stack of policies' parameters gets each policy's own bits.

@@ -88,9 +88,14 @@ double update_flops(const AgentSpec& s, UpdateKind kind, int batch) {
     if (s.h2o.conservative == Conservative::kSampledActions) states += batch;
     if (s.h2o.real_penalty > 0.0) states += batch;
   }
-  // Penalty: pi(s) and pi(s') at N rows per state (forward only), twin critics at 3N (fwd+bwd).
-  const double n = states * s.cql.actions;
-  return f + 2 * n * a + 3 * n * 2 * q * 3;
+  // Penalty: the actor once per state for pi(s) and once for pi(s') (forward only); twin
+  // critics at 3N actions per state, forward and backward without input gradients at the first
+  // layer, whose state columns are multiplied once per state (forward and weight gradient).
+  const double pen_rows = 3.0 * states * s.cql.actions;
+  const double first = 2.0 * s.critic_widths().front();  // per input column of the first layer
+  const double q_act = q - first * s.obs_dim;            // a row's forward, action columns only
+  const double critic = pen_rows * (3 * q_act - first * s.act_dim) + states * 2 * first * s.obs_dim;
+  return f + 2 * states * a + 2 * critic;
 }
 
 }  // namespace mfhrl::learn

@@ -150,6 +150,78 @@ TEST(MlpForward, NeedsMatchingWeightsAndBiases) {
   EXPECT_THROW(mlp_forward(torch::randn({5, 4}), Net{n.w, {n.b[1], n.b[0]}}), std::exception);
 }
 
+// Equal up to rounding: no element further from b than 1e-5 of b's largest magnitude.
+void expect_close(const torch::Tensor& a, const torch::Tensor& b, const std::string& what) {
+  ASSERT_TRUE(a.defined() && b.defined()) << what;
+  ASSERT_EQ(a.sizes(), b.sizes()) << what;
+  const float diff = (a - b).abs().max().item<float>();
+  const float scale = b.abs().max().item<float>();
+  EXPECT_LE(diff, 1e-5f * scale) << what << ": largest magnitude " << scale;
+}
+
+// mlp_forward_shared(state, act, r) against torch's graph on the concatenated rows [state_i,
+// act_{ir+j}]: the same output and weight gradients up to the order of the sums (the state
+// columns are multiplied once per state, and their gradients summed over the state's rows first).
+void expect_shared_matches_concatenated(const std::vector<std::int64_t>& widths, std::int64_t B,
+                                        std::int64_t r) {
+  const std::int64_t ds = 17, da = widths[0] - ds;
+  const Net layers = random_layers(widths, 0);
+  const Net ours = copy_layers(layers, true), theirs = copy_layers(layers, true);
+  const auto state = torch::randn({B, ds}), act = torch::randn({B * r, da});
+  const auto y = mlp_forward_shared(state, act, r, ours);
+  const auto y2 = torch_mlp(torch::cat({state.repeat_interleave(r, 0), act}, 1), theirs);
+  expect_close(y, y2, "output");
+  // The rows' state columns really are the state: a different state changes the output.
+  EXPECT_FALSE(torch::allclose(y, mlp_forward_shared(state + 1, act, r, ours).detach()));
+  const auto coef = torch::randn(y.sizes());
+  (y * coef).sum().backward();
+  (y2 * coef).sum().backward();
+  for (std::size_t i = 0; i < ours.w.size(); ++i) {
+    expect_close(ours.w[i].grad(), theirs.w[i].grad(), "weight gradient " + std::to_string(i));
+    expect_close(ours.b[i].grad(), theirs.b[i].grad(), "bias gradient " + std::to_string(i));
+  }
+}
+
+TEST(MlpForwardShared, MatchesTheConcatenatedRowsUpToRounding) {
+  torch::manual_seed(6);
+  expect_shared_matches_concatenated({23, 64, 64, 1}, 32, 30);
+  expect_shared_matches_concatenated({23, 16, 1}, 5, 3);  // one hidden layer, odd sizes
+  expect_shared_matches_concatenated({23, 8}, 4, 2);      // a single layer
+}
+
+TEST(MlpForwardShared, EachSliceOfAStackGetsItsResultAloneBitForBit) {
+  torch::manual_seed(7);
+  const std::int64_t S = 3, B = 8, r = 6;
+  const Net stacked = random_layers({23, 32, 32, 1}, S);
+  const auto state = torch::randn({S, B, 17}), act = torch::randn({S, B * r, 6});
+  const auto coef = torch::randn({S, B * r, 1});
+  const auto y = mlp_forward_shared(state, act, r, stacked);
+  (y * coef).sum().backward();
+  for (std::int64_t s = 0; s < S; ++s) {
+    const Net alone = slice_layers(stacked, s);
+    const auto ys = mlp_forward_shared(state[s], act[s], r, alone);
+    expect_same_bits(y[s], ys, "output of slice " + std::to_string(s));
+    (ys * coef[s]).sum().backward();
+    for (std::size_t i = 0; i < alone.w.size(); ++i) {
+      expect_same_bits(stacked.w[i].grad()[s], alone.w[i].grad(),
+                       "weight gradient " + std::to_string(i) + " of slice " + std::to_string(s));
+      expect_same_bits(stacked.b[i].grad()[s].reshape({-1}), alone.b[i].grad(),
+                       "bias gradient " + std::to_string(i) + " of slice " + std::to_string(s));
+    }
+  }
+}
+
+TEST(MlpForwardShared, RefusesMismatchedShapesAndInputsThatWantGradients) {
+  const Net n = random_layers({23, 8, 1}, 0);
+  const auto state = torch::randn({4, 17}), act = torch::randn({12, 6});
+  EXPECT_NO_THROW(mlp_forward_shared(state, act, 3, n));
+  EXPECT_THROW(mlp_forward_shared(state, act, 2, n), std::exception);  // 12 rows != 4 x 2
+  EXPECT_THROW(mlp_forward_shared(state, torch::randn({12, 5}), 3, n), std::exception);
+  EXPECT_THROW(mlp_forward_shared(state.unsqueeze(0), act, 3, n), std::exception);
+  EXPECT_THROW(mlp_forward_shared(state, act.clone().requires_grad_(), 3, n), std::exception);
+  EXPECT_THROW(mlp_forward_shared(state, act, 3, Net{n.w, {n.b[0]}}), std::exception);
+}
+
 // bmm_like_addmm against torch's addmm slice by slice, for a first operand in either layout, with
 // padded rows, or in neither (a strided view torch copies), and a second in either layout;
 // accumulating (beta 1) or overwriting (beta 0).

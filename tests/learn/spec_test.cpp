@@ -61,18 +61,21 @@ TEST(SpecTest, UpdateFlopsKnownAnswer) {
   s.cql.actions = 10;
   // SAC, 1 row: target 12 + 24, critics 3 * 24, actor 3 * 12 + 2 * 24 = 192.
   EXPECT_DOUBLE_EQ(update_flops(s, UpdateKind::kSac, 1), 192.0);
-  // CQL adds 2 * 10 * 12 (policy samples) + 3 * 10 * 24 * 3 (penalty critics) = 2400.
-  EXPECT_DOUBLE_EQ(update_flops(s, UpdateKind::kCql, 1), 2592.0);
+  // CQL's penalty: the actor once for pi(s) and once for pi(s') (2 * 12), then per critic its 30
+  // action rows without the state column (forward 2*(1*2) + 2*(2*1) = 8, weight gradients 8,
+  // input gradients of the second layer 4: 20 a row) and the state column once (4 forward, 4
+  // weight gradient): 24 + 2 * (30 * 20 + 8) = 1240.
+  EXPECT_DOUBLE_EQ(update_flops(s, UpdateKind::kCql, 1), 1432.0);
   // H2O with the gap term: the SAC part on 2 rows (384); the term reuses the critics' Q.
   EXPECT_DOUBLE_EQ(update_flops(s, UpdateKind::kH2o, 1), 384.0);
-  // H2O with h2o.conservative: sampled_actions adds the penalty on the simulated row (2400).
+  // H2O with h2o.conservative: sampled_actions adds the penalty on the simulated row (1240).
   s.h2o.conservative = Conservative::kSampledActions;
-  EXPECT_DOUBLE_EQ(update_flops(s, UpdateKind::kH2o, 1), 2784.0);
-  // h2o.real_penalty adds the same penalty on the real row (2400 more).
+  EXPECT_DOUBLE_EQ(update_flops(s, UpdateKind::kH2o, 1), 1624.0);
+  // h2o.real_penalty adds the same penalty on the real row (1240 more).
   s.h2o.real_penalty = 5.0;
-  EXPECT_DOUBLE_EQ(update_flops(s, UpdateKind::kH2o, 1), 5184.0);
+  EXPECT_DOUBLE_EQ(update_flops(s, UpdateKind::kH2o, 1), 2864.0);
   s.h2o.conservative = Conservative::kGap;
-  EXPECT_DOUBLE_EQ(update_flops(s, UpdateKind::kH2o, 1), 2784.0);
+  EXPECT_DOUBLE_EQ(update_flops(s, UpdateKind::kH2o, 1), 1624.0);
   s.h2o.real_penalty = 0.0;
   // Critics of {2, 2} (critic_hidden; the actor keeps {2}): q = 2*(2*2) + 2*(2*2) + 2*(2*1) = 20,
   // so SAC is (12 + 40) + 3 * 40 + (3 * 12 + 2 * 40) = 288.
