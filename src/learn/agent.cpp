@@ -159,7 +159,9 @@ torch::Tensor target(const AgentSpec& spec, const Params& p, const Batch& b, con
 
 // CQL(H) importance-sampled logsumexp over N uniform, N pi(s) and N pi(s') actions at states
 // obs (next states next_obs), for both critics: returns ([S,] B) tensors per critic. Each critic
-// takes a state's 3N actions in one pass (mlp_forward_shared: its state part once per state).
+// takes a state's 3N actions in one pass, or one pass per source for large activations
+// (cql_one_pass_floats); each pass multiplies the state columns once per state
+// (mlp_forward_shared).
 std::pair<torch::Tensor, torch::Tensor> logsumexp_q(const AgentSpec& spec, const Params& p,
                                                     const torch::Tensor& obs,
                                                     const torch::Tensor& next_obs) {
@@ -177,14 +179,26 @@ std::pair<torch::Tensor, torch::Tensor> logsumexp_q(const AgentSpec& spec, const
     return t.view(shape);
   };
   const double log_unif = a * std::log(2.0);  // -log density of U(-1, 1)^a
-  const auto acts =
-      torch::cat({by_state(a_rand, true), by_state(a_cur, true), by_state(a_next, true)}, -2)
-          .flatten(-3, -2);
   const auto offset = torch::cat({torch::full_like(by_state(logp_cur, false), log_unif),
                                   -by_state(logp_cur, false), -by_state(logp_next, false)},
                                  -1);
+  std::int64_t width = 1;
+  for (int h : spec.critic_widths()) width = std::max<std::int64_t>(width, h);
+  torch::Tensor acts;  // for one pass: each state's 3N actions in a row, ([S,] B 3N, a)
+  if (3 * rows * width <= cql_one_pass_floats) {
+    acts = torch::cat({by_state(a_rand, true), by_state(a_cur, true), by_state(a_next, true)}, -2)
+               .flatten(-3, -2);
+  }
   auto one = [&](const Net& net) {
-    const auto qv = mlp_forward_shared(obs, acts, 3 * n, net).view(offset.sizes());
+    torch::Tensor qv;
+    if (acts.defined()) {
+      qv = mlp_forward_shared(obs, acts, 3 * n, net).view(offset.sizes());
+    } else {
+      qv = torch::cat({by_state(mlp_forward_shared(obs, a_rand, n, net), false),
+                       by_state(mlp_forward_shared(obs, a_cur, n, net), false),
+                       by_state(mlp_forward_shared(obs, a_next, n, net), false)},
+                      -1);
+    }
     return torch::logsumexp(qv + offset, -1);
   };
   return {one(p.q1), one(p.q2)};

@@ -472,6 +472,8 @@ torch::Tensor mlp_forward(const torch::Tensor& x, const Net& n) {
   return MlpFunction::apply(x, at::TensorList(params));
 }
 
+std::int64_t cql_one_pass_floats = std::int64_t{1} << 19;
+
 torch::Tensor mlp_forward_shared(const torch::Tensor& state, const torch::Tensor& act,
                                  std::int64_t repeat, const Net& n) {
   MFHRL_CHECK(!n.w.empty() && n.w.size() == n.b.size(),

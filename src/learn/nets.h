@@ -103,6 +103,14 @@ torch::Tensor mlp_forward(const torch::Tensor& x, const Net& n);
 torch::Tensor mlp_forward_shared(const torch::Tensor& state, const torch::Tensor& act,
                                  std::int64_t repeat, const Net& n);
 
+// CQL(H)'s critic passes over a state's 3N sampled actions: one pass over all of them while a
+// policy's pass has at most this many activation floats (rows x the critics' widest layer), else
+// one pass per source (uniform, pi(s), pi(s')). At 256 wide and batch 256 (1.97M floats) three
+// passes ran 5-8% faster than one; at 64 wide and batch 256 (0.49M) one pass ran 2-4% faster
+// (bench/README.md). Results differ between the two only by rounding. A variable so that tests
+// can take either path at small sizes.
+extern std::int64_t cql_one_pass_floats;
+
 // Adam (the torch 1.13 formula) whose state is plain tensors so checkpoints can hold it. The
 // parameters must be contiguous float tensors; step() updates them in place, element by element
 // (optim.h), so a stack of policies' parameters gets each policy's own bits.

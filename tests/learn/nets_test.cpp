@@ -4,9 +4,14 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include <functional>
 #include <string>
 #include <vector>
+
+#include "mfhrl/learn/agent.h"
+#include "toy.h"
 
 namespace mfhrl::learn {
 namespace {
@@ -220,6 +225,34 @@ TEST(MlpForwardShared, RefusesMismatchedShapesAndInputsThatWantGradients) {
   EXPECT_THROW(mlp_forward_shared(state.unsqueeze(0), act, 3, n), std::exception);
   EXPECT_THROW(mlp_forward_shared(state, act.clone().requires_grad_(), 3, n), std::exception);
   EXPECT_THROW(mlp_forward_shared(state, act, 3, Net{n.w, {n.b[0]}}), std::exception);
+}
+
+// CQL(H)'s critics over a state's 3N actions in one pass, or one pass per source (uniform, pi(s),
+// pi(s')) where the activations are large: the same update up to rounding. A wrong order of the
+// sources or of their log-densities would change the penalty by far more.
+TEST(CqlPasses, OnePassAndOnePerSourceGiveTheSameUpdateUpToRounding) {
+  const AgentSpec s = toy::small_spec(3, 2);
+  Rng rng(4, Stream::kTest, 0);
+  const Transitions batch = toy::random_batch(rng, 3, 2, 16);
+  Agent one(s, 5, 1), per_source(s, 5, 1);
+  const std::int64_t limit = cql_one_pass_floats;
+  std::vector<UpdateStats> x, y;
+  for (int i = 0; i < 3; ++i) {
+    x.push_back(one.cql_update(batch));
+    cql_one_pass_floats = 0;  // every pass too large: one per source
+    y.push_back(per_source.cql_update(batch));
+    cql_one_pass_floats = limit;
+  }
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    const auto near = [&](double a, double b, const char* what) {
+      EXPECT_LE(std::abs(a - b), 1e-5 * std::max(1.0, std::abs(b))) << what << " of update " << i;
+    };
+    near(x[i].cql_penalty, y[i].cql_penalty, "penalty");
+    near(x[i].critic_loss, y[i].critic_loss, "critic loss");
+    near(x[i].actor_loss, y[i].actor_loss, "actor loss");
+    near(x[i].q_mean, y[i].q_mean, "mean Q");
+  }
+  EXPECT_GT(x.back().cql_penalty, 0.1);  // the term is there to compare
 }
 
 // bmm_like_addmm against torch's addmm slice by slice, for a first operand in either layout, with
