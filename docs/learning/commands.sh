@@ -165,3 +165,11 @@ for s in 1 2; do "$M" collect --out m$s.h5 seed=$s network.inference=plain > log
 "$M" rollout --policy pre.h5:0 --episodes 3 network.inference=plain
 # the demo with the plain actor (it was the default in the build that ran this)
 bash scripts/demo.sh /tmp/demo-new   # with network.inference: plain in configs/halfcheetah.yaml
+
+# 2026-12-05 (AMD EPYC, OPENBLAS_CORETYPE=Haswell): the CQL-on-medium runs above (seeds 0-2, 30k
+# steps, same medium-s0.h5) re-run with the build of d3a9b6e and with the build before it (f1c4e0f),
+# each from its own copy of the binary, two runs at a time; evaluations in cql-medium-2026-12-05.csv.
+# The demo's pretrain and run from the demo's dataset (bash scripts/demo.sh), seeds S = 0-4, both builds:
+#   mpirun -np 2 --bind-to core "$M" pretrain --out pre-sS.h5 --force offline.dataset=dataset.h5 seed=S
+#   mpirun -np 2 --bind-to core "$M" run --out run-sS.h5 --force --pretrained pre-sS.h5 \
+#     offline.dataset=dataset.h5 regret.reference_return=1664.66 seed=S
