@@ -1,5 +1,7 @@
-// The MLP node and the per-slice products (src/learn/nets.h) against torch's own operations: the
-// same outputs and gradients, bit for bit, for one policy and for each slice of a stack.
+// The MLP nodes and the per-slice products (src/learn/nets.h) against torch's own operations: the
+// same outputs and gradients, bit for bit, for one policy and for each slice of a stack (the
+// shared-state node: up to rounding against the concatenated rows); and CQL(H)'s one-pass and
+// per-source critic passes against each other.
 #include "nets.h"
 
 #include <gtest/gtest.h>
@@ -192,6 +194,7 @@ TEST(MlpForwardShared, MatchesTheConcatenatedRowsUpToRounding) {
   expect_shared_matches_concatenated({23, 64, 64, 1}, 32, 30);
   expect_shared_matches_concatenated({23, 16, 1}, 5, 3);  // one hidden layer, odd sizes
   expect_shared_matches_concatenated({23, 8}, 4, 2);      // a single layer
+  expect_shared_matches_concatenated({23, 16, 1}, 6, 1);  // one action per state
 }
 
 TEST(MlpForwardShared, EachSliceOfAStackGetsItsResultAloneBitForBit) {
@@ -224,24 +227,30 @@ TEST(MlpForwardShared, RefusesMismatchedShapesAndInputsThatWantGradients) {
   EXPECT_THROW(mlp_forward_shared(state, torch::randn({12, 5}), 3, n), std::exception);
   EXPECT_THROW(mlp_forward_shared(state.unsqueeze(0), act, 3, n), std::exception);
   EXPECT_THROW(mlp_forward_shared(state, act.clone().requires_grad_(), 3, n), std::exception);
+  EXPECT_THROW(mlp_forward_shared(state.clone().requires_grad_(), act, 3, n), std::exception);
   EXPECT_THROW(mlp_forward_shared(state, act, 3, Net{n.w, {n.b[0]}}), std::exception);
 }
 
 // CQL(H)'s critics over a state's 3N actions in one pass, or one pass per source (uniform, pi(s),
-// pi(s')) where the activations are large: the same update up to rounding. A wrong order of the
-// sources or of their log-densities would change the penalty by far more.
+// pi(s')) where the activations are large: the same update up to rounding. It catches the two
+// paths disagreeing (say, the one pass's actions in another order than the per-source passes);
+// what both share (the offsets, the repeated actor output) it cannot check.
 TEST(CqlPasses, OnePassAndOnePerSourceGiveTheSameUpdateUpToRounding) {
   const AgentSpec s = toy::small_spec(3, 2);
   Rng rng(4, Stream::kTest, 0);
   const Transitions batch = toy::random_batch(rng, 3, 2, 16);
   Agent one(s, 5, 1), per_source(s, 5, 1);
-  const std::int64_t limit = cql_one_pass_floats;
+  // Restores the limit even if an update throws.
+  struct Limit {
+    std::int64_t saved = cql_one_pass_floats;
+    ~Limit() { cql_one_pass_floats = saved; }
+  } limit;
   std::vector<UpdateStats> x, y;
   for (int i = 0; i < 3; ++i) {
     x.push_back(one.cql_update(batch));
     cql_one_pass_floats = 0;  // every pass too large: one per source
     y.push_back(per_source.cql_update(batch));
-    cql_one_pass_floats = limit;
+    cql_one_pass_floats = limit.saved;
   }
   for (std::size_t i = 0; i < x.size(); ++i) {
     const auto near = [&](double a, double b, const char* what) {

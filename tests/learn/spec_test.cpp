@@ -81,6 +81,9 @@ TEST(SpecTest, UpdateFlopsKnownAnswer) {
   // so SAC is (12 + 40) + 3 * 40 + (3 * 12 + 2 * 40) = 288.
   s.critic_hidden = {2, 2};
   EXPECT_DOUBLE_EQ(update_flops(s, UpdateKind::kSac, 1), 288.0);
+  // CQL with those critics: the action columns' forward 2*(1*2) + 2*(2*2) + 2*(2*1) = 16, so a
+  // penalty row costs 16 + 16 + (16 - 4) = 44 per critic; 24 + 2 * (30 * 44 + 8) = 2680.
+  EXPECT_DOUBLE_EQ(update_flops(s, UpdateKind::kCql, 1), 2968.0);
 }
 
 TEST(SpecTest, CriticHiddenShapesOnlyTheCritics) {
