@@ -461,14 +461,23 @@ Net net_of(const Mlp& net) {
   return n;
 }
 
-torch::Tensor mlp_forward(const torch::Tensor& x, const Net& n) {
+namespace {
+// The nodes' parameter inputs: every weight and bias of n in layer order (who: the caller, for
+// the error).
+std::vector<torch::Tensor> layer_params(const Net& n, const char* who) {
   MFHRL_CHECK(!n.w.empty() && n.w.size() == n.b.size(),
-              "mlp_forward: " << n.w.size() << " weights and " << n.b.size() << " biases");
+              who << ": " << n.w.size() << " weights and " << n.b.size() << " biases");
   std::vector<torch::Tensor> params;
   for (std::size_t i = 0; i < n.w.size(); ++i) {
     params.push_back(n.w[i]);
     params.push_back(n.b[i]);
   }
+  return params;
+}
+}  // namespace
+
+torch::Tensor mlp_forward(const torch::Tensor& x, const Net& n) {
+  const auto params = layer_params(n, "mlp_forward");
   return MlpFunction::apply(x, at::TensorList(params));
 }
 
@@ -476,8 +485,7 @@ std::int64_t cql_one_pass_floats = std::int64_t{1} << 19;
 
 torch::Tensor mlp_forward_shared(const torch::Tensor& state, const torch::Tensor& act,
                                  std::int64_t repeat, const Net& n) {
-  MFHRL_CHECK(!n.w.empty() && n.w.size() == n.b.size(),
-              "mlp_forward_shared: " << n.w.size() << " weights and " << n.b.size() << " biases");
+  const auto params = layer_params(n, "mlp_forward_shared");
   MFHRL_CHECK(!state.requires_grad() && !act.requires_grad(),
               "mlp_forward_shared: no gradient for its inputs");
   MFHRL_CHECK(repeat >= 1 && state.dim() == act.dim() && (state.dim() == 2 || state.dim() == 3) &&
@@ -487,11 +495,6 @@ torch::Tensor mlp_forward_shared(const torch::Tensor& state, const torch::Tensor
               "mlp_forward_shared: states " << state.sizes() << ", actions " << act.sizes()
                                             << ", repeat " << repeat << ", first weight "
                                             << n.w[0].sizes());
-  std::vector<torch::Tensor> params;
-  for (std::size_t i = 0; i < n.w.size(); ++i) {
-    params.push_back(n.w[i]);
-    params.push_back(n.b[i]);
-  }
   return SharedMlpFunction::apply(state.contiguous(), act.contiguous(), at::TensorList(params),
                                   repeat);
 }
