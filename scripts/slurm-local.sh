@@ -6,10 +6,12 @@
 #   scripts/slurm-local.sh stop     # stops the daemons by PID and removes the directory
 #
 # No systemd, no cgroups: munged, `slurmctld -D` and `slurmd -D` run in the background with their
-# own key, socket, config, state and spool under $MFHRL_SLURM_DIR (default /tmp/mfhrl-slurm), so it
-# never touches /etc/slurm or /etc/munge. Ports: $MFHRL_SLURM_PORT (controller, default 6817) and
-# the next one (slurmd). Idempotent: `start` on a running instance only prints the export line;
-# `stop` on a stopped one does nothing.
+# own key, socket, config, state, spool and TmpFS (where PMIx makes a directory per job step) under
+# $MFHRL_SLURM_DIR (default /tmp/mfhrl-slurm), so it never touches /etc/slurm or /etc/munge. Ports:
+# $MFHRL_SLURM_PORT (controller, default 6817) and the next one (slurmd). Idempotent: `start` on a
+# running instance only prints the export line; `stop` on a stopped one does nothing. `start` after
+# an instance that was killed without `stop` begins from empty state: otherwise slurmctld recovers
+# the dead jobs (the node stays allocated) and PMIx refuses a step whose directory exists.
 #
 # What it took to make `srun --mpi=pmix -n 2` and `mpirun` work inside a job (see jobs/README.md):
 #  - munged must get --socket/--key-file/--pid-file/--seed-file/--log-file under our dir, and
@@ -59,6 +61,7 @@ CredType=cred/munge
 AuthInfo=socket=$SOCKET
 StateSaveLocation=$DIR/state
 SlurmdSpoolDir=$DIR/spool
+TmpFS=$DIR/tmp
 SlurmctldPidFile=$DIR/run/slurmctld.pid
 SlurmdPidFile=$DIR/run/slurmd.pid
 SlurmctldLogFile=$DIR/log/slurmctld.log
@@ -126,7 +129,13 @@ cmd_start() {
     echo "export SLURM_CONF=$CONF"
     return 0
   fi
-  mkdir -p "$DIR/state" "$DIR/spool" "$DIR/run" "$DIR/log"
+  # Not all running: a new instance. What an instance that ended without `stop` left (live daemons,
+  # saved jobs that would hold the node, a step's PMIx directory that a new step of the same job
+  # id cannot create again) goes first.
+  stop_pid "$DIR/run/slurmd.pid"
+  stop_pid "$DIR/run/slurmctld.pid"
+  rm -rf "$DIR/state" "$DIR/spool" "$DIR/tmp"
+  mkdir -p "$DIR/state" "$DIR/spool" "$DIR/tmp" "$DIR/run" "$DIR/log"
   write_conf
   start_munge
   start_daemon slurmctld
