@@ -536,5 +536,56 @@ TEST(AgentTest, BadSpecIsInputError) {
   testing::expect_throw_with<InputError>([&] { Agent(s, 0, 0); }, {"network.hidden"});
 }
 
+// Sets every float of the blob `name` to v.
+void fill_blob(TensorBlobs& blobs, const std::string& name, float v) {
+  const auto it =
+      std::find_if(blobs.begin(), blobs.end(), [&](const TensorBlob& b) { return b.name == name; });
+  ASSERT_NE(it, blobs.end()) << name;
+  std::vector<float> f(it->bytes.size() / sizeof(float), v);
+  std::memcpy(it->bytes.data(), f.data(), it->bytes.size());
+}
+
+// An agent whose critics output c for every input (last layers: weight 0, bias c) and whose actor
+// has std exp(-20) (log_std clamped at its minimum).
+Agent constant_critic_agent(const AgentSpec& s, std::uint64_t index, float c) {
+  Agent a(s, 9, index);
+  TensorBlobs blobs = a.state();
+  for (const char* q : {"q1", "q2"}) {
+    fill_blob(blobs, std::string(q) + "/4.weight", 0.0f);
+    fill_blob(blobs, std::string(q) + "/4.bias", c);
+  }
+  fill_blob(blobs, "actor/log_std_scale", 0.0f);
+  fill_blob(blobs, "actor/log_std_offset", -100.0f);
+  a.load_state(blobs);
+  return a;
+}
+
+// CQL(H) with a known answer. With constant critics c and an actor of std exp(-20), each pi(s)
+// and pi(s') sample has a log-density near 19 per action dimension (38 for a = 2), so its term
+// exp(c - log pi) vanishes next to a uniform sample's exp(c + a log 2) (importance weight 2^a, the
+// inverse density of U(-1, 1)^a). The logsumexp over the 3N samples is then c + log(N 2^a), the
+// data's mean Q is c, and the penalty is log N + a log 2 whatever c is: log 20 for N = 5 and
+// a = 2. Catches a wrong sign or scale of the importance terms, a lost uniform source and a
+// wrong Q mean; alone and stacked.
+TEST(AgentTest, CqlPenaltyOfConstantCriticsIsLogNPlusALog2) {
+  AgentSpec s = toy::small_spec(3, 2);
+  s.cql.actions = 5;
+  const double expected = std::log(5.0) + 2.0 * std::log(2.0);
+  for (float c : {0.0f, 3.0f, -40.0f}) {
+    Agent a = constant_critic_agent(s, 0, c);
+    Rng rng(9, Stream::kTest, 0);
+    EXPECT_NEAR(a.cql_update(toy::random_batch(rng, 3, 2, 64)).cql_penalty, expected, 1e-4)
+        << "c = " << c;
+  }
+  Agent a0 = constant_critic_agent(s, 0, 1.0f), a1 = constant_critic_agent(s, 1, -2.0f);
+  AgentStack stack({&a0, &a1});
+  Rng rng(10, Stream::kTest, 0);
+  const auto st =
+      stack.cql_update({toy::random_batch(rng, 3, 2, 64), toy::random_batch(rng, 3, 2, 64)});
+  ASSERT_EQ(st.size(), 2u);
+  EXPECT_TRUE(stack.last_update_stacked());
+  for (const auto& x : st) EXPECT_NEAR(x.cql_penalty, expected, 1e-4);
+}
+
 }  // namespace
 }  // namespace mfhrl::learn
