@@ -565,8 +565,9 @@ Agent constant_critic_agent(const AgentSpec& s, std::uint64_t index, float c) {
 // exp(c - log pi) vanishes next to a uniform sample's exp(c + a log 2) (importance weight 2^a, the
 // inverse density of U(-1, 1)^a). The logsumexp over the 3N samples is then c + log(N 2^a), the
 // data's mean Q is c, and the penalty is log N + a log 2 whatever c is: log 20 for N = 5 and
-// a = 2. Catches a wrong sign or scale of the importance terms, a lost uniform source and a
-// wrong Q mean; alone and stacked.
+// a = 2. Catches a wrong uniform importance weight, a lost uniform source, a wrong sign of the pi
+// terms (they would then dominate) and a wrong Q mean, alone and stacked with a different c per
+// policy. It does not see the pi terms' values (their weight is about e^-30).
 TEST(AgentTest, CqlPenaltyOfConstantCriticsIsLogNPlusALog2) {
   AgentSpec s = toy::small_spec(3, 2);
   s.cql.actions = 5;
