@@ -166,9 +166,8 @@ TEST(AgentTest, CriticHiddenShapesTheCriticsOnly) {
   s.critic_hidden = {16, 16, 16};
   const TensorBlobs blobs = Agent(s, 7, 0).state();
   const auto shape = [&](const std::string& name) {
-    const auto it = std::find_if(blobs.begin(), blobs.end(),
-                                 [&](const TensorBlob& b) { return b.name == name; });
-    return it == blobs.end() ? std::vector<std::int64_t>{} : it->shape;
+    const TensorBlob* b = toy::find_blob(blobs, name);
+    return b == nullptr ? std::vector<std::int64_t>{} : b->shape;
   };
   for (const char* q : {"q1", "q2", "q1_target", "q2_target"}) {
     const std::string p = q;
@@ -185,11 +184,11 @@ TEST(AgentTest, ReferenceInitHasSmallLastLayersAndLogStdOffset) {
   const Agent a(s, 7, 0);
   TensorBlobs blobs = a.state();
   auto floats = [&](const std::string& name) {
-    const auto it = std::find_if(blobs.begin(), blobs.end(),
-                                 [&](const TensorBlob& b) { return b.name == name; });
-    EXPECT_NE(it, blobs.end()) << name;
-    std::vector<float> v(it->bytes.size() / sizeof(float));
-    std::memcpy(v.data(), it->bytes.data(), it->bytes.size());
+    const TensorBlob* b = toy::find_blob(blobs, name);
+    EXPECT_NE(b, nullptr) << name;
+    if (b == nullptr) return std::vector<float>{};
+    std::vector<float> v(b->bytes.size() / sizeof(float));
+    std::memcpy(v.data(), b->bytes.data(), b->bytes.size());
     return v;
   };
   // Xavier-uniform bound with gain 1e-2 for the actor's 32 -> 4 layer and a critic's 32 -> 1.
@@ -345,10 +344,9 @@ TEST(AgentTest, ActorStateCarriesActing) {
   // only the actor changed
   for (const auto& blob : b.state()) {
     if (blob.name.rfind("actor/", 0) == 0) continue;
-    const auto it = std::find_if(b_before.begin(), b_before.end(),
-                                 [&](const TensorBlob& o) { return o.name == blob.name; });
-    ASSERT_NE(it, b_before.end());
-    EXPECT_EQ(it->bytes, blob.bytes) << blob.name;
+    const TensorBlob* before = toy::find_blob(b_before, blob.name);
+    ASSERT_NE(before, nullptr) << blob.name;
+    EXPECT_EQ(before->bytes, blob.bytes) << blob.name;
   }
   TensorBlobs missing = actor;
   missing.pop_back();
@@ -538,11 +536,10 @@ TEST(AgentTest, BadSpecIsInputError) {
 
 // Sets every float of the blob `name` to v.
 void fill_blob(TensorBlobs& blobs, const std::string& name, float v) {
-  const auto it =
-      std::find_if(blobs.begin(), blobs.end(), [&](const TensorBlob& b) { return b.name == name; });
-  ASSERT_NE(it, blobs.end()) << name;
-  std::vector<float> f(it->bytes.size() / sizeof(float), v);
-  std::memcpy(it->bytes.data(), f.data(), it->bytes.size());
+  TensorBlob* b = toy::find_blob(blobs, name);
+  ASSERT_NE(b, nullptr) << name;
+  std::vector<float> f(b->bytes.size() / sizeof(float), v);
+  std::memcpy(b->bytes.data(), f.data(), b->bytes.size());
 }
 
 // An agent whose critics output c for every input (last layers: weight 0, bias c) and whose actor

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstring>
+#include <string>
 #include <vector>
 
 #include "mfhrl/core/rng.h"
@@ -37,6 +38,16 @@ inline Transitions random_batch(Rng& rng, int obs_dim, int act_dim, int n) {
     t.push(o.data(), a.data(), r, o2.data(), i % 3 == 0, false);
   }
   return t;
+}
+
+// The blob of that name in blobs, or null.
+inline const TensorBlob* find_blob(const TensorBlobs& blobs, const std::string& name) {
+  for (const auto& b : blobs)
+    if (b.name == name) return &b;
+  return nullptr;
+}
+inline TensorBlob* find_blob(TensorBlobs& blobs, const std::string& name) {
+  return const_cast<TensorBlob*>(find_blob(static_cast<const TensorBlobs&>(blobs), name));
 }
 
 // True when both blob lists hold the same names, shapes and bytes in the same order.
