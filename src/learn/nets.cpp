@@ -4,6 +4,9 @@
 #include <ATen/Parallel.h>
 
 #include <dlfcn.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 #if defined(__GLIBC__)
 #include <malloc.h>
 #endif
@@ -261,43 +264,76 @@ bool sgemm_like_addmm(Sgemm sgemm, Mat r, Mat m1, Mat m2, float beta) {
   return true;
 }
 
-Mat slice_of(const torch::Tensor& t, std::int64_t s) {
-  return Mat{
-      t.data_ptr<float>() + s * t.stride(0), {t.size(1), t.size(2)}, {t.stride(1), t.stride(2)}};
+// An operand of a product without a torch view: a 2-D tensor or a stack of them (3-D), only
+// the columns [c0, c1) of its last axis (c1 < 0: to the end), transposed or not.
+struct Operand {
+  const torch::Tensor& t;
+  std::int64_t c0 = 0, c1 = -1;
+  bool transposed = false;
+};
+Operand transposed(const torch::Tensor& t) {
+  return Operand{t, 0, -1, true};
+}
+
+// Slice s of o as the Mat that the torch view (o.t as a stack)[s], columns [c0, c1), transposed,
+// would give: the same pointer, sizes and strides.
+Mat mat_of(const Operand& o, std::int64_t s) {
+  const std::int64_t a0 = o.t.dim() == 3 ? 1 : 0, a1 = a0 + 1;
+  const std::int64_t c1 = o.c1 < 0 ? o.t.size(a1) : o.c1;
+  float* p = o.t.data_ptr<float>() + o.c0 * o.t.stride(a1);
+  if (a0 == 1) p += s * o.t.stride(0);
+  Mat m{p, {o.t.size(a0), c1 - o.c0}, {o.t.stride(a0), o.t.stride(a1)}};
+  if (o.transposed) {
+    std::swap(m.size[0], m.size[1]);
+    std::swap(m.stride[0], m.stride[1]);
+  }
+  return m;
+}
+// The same slice as a torch view, for torch's own addmm where BLAS is not called.
+torch::Tensor view_of(const Operand& o, std::int64_t s) {
+  auto v = o.t.dim() == 3 ? o.t[s] : o.t;
+  v = v.slice(1, o.c0, o.c1 < 0 ? v.size(1) : o.c1);
+  return o.transposed ? v.t() : v;
+}
+
+// r[s] = beta r[s] + a[s] b[s] for every slice s (bmm_like_addmm on operands without views).
+void product(const Operand& r, const Operand& a, const Operand& b, float beta) {
+  const std::int64_t dim = r.t.dim(), S = dim == 3 ? r.t.size(0) : 1;
+  MFHRL_CHECK(a.t.dim() == dim && b.t.dim() == dim && (dim == 2 || dim == 3) && !r.transposed &&
+                  r.t.scalar_type() == torch::kFloat32 && a.t.scalar_type() == torch::kFloat32 &&
+                  b.t.scalar_type() == torch::kFloat32 &&
+                  (dim == 2 || (a.t.size(0) == S && b.t.size(0) == S)),
+              "product: 2-D or 3-D float tensors expected, got "
+                  << r.t.sizes() << " = " << a.t.sizes() << " x " << b.t.sizes());
+  const Mat r0 = mat_of(r, 0), a0 = mat_of(a, 0), b0 = mat_of(b, 0);
+  MFHRL_CHECK(r0.size[0] == a0.size[0] && a0.size[1] == b0.size[0] && b0.size[1] == r0.size[1],
+              "product: sizes " << r.t.sizes() << " = " << a.t.sizes() << " x " << b.t.sizes());
+  const Sgemm sgemm = process_sgemm();
+  torch::NoGradGuard no_grad;
+  // Slices in parallel over torch's intra-op threads, as torch's batched product does. A single
+  // slice runs inline (at::parallel_for never forks for one item), as torch's addmm calls BLAS.
+  at::parallel_for(0, S, 1, [&](std::int64_t begin, std::int64_t end) {
+    for (std::int64_t s = begin; s < end; ++s) {
+      if (sgemm != nullptr &&
+          sgemm_like_addmm(sgemm, mat_of(r, s), mat_of(a, s), mat_of(b, s), beta)) {
+        continue;
+      }
+      view_of(r, s).addmm_(view_of(a, s), view_of(b, s), beta, 1.0);
+    }
+  });
 }
 
 }  // namespace
 
 void bmm_like_addmm(const torch::Tensor& r, const torch::Tensor& m1, const torch::Tensor& m2,
                     float beta) {
-  MFHRL_CHECK(r.dim() == 3 && m1.dim() == 3 && m2.dim() == 3 &&
-                  r.scalar_type() == torch::kFloat32 && m1.scalar_type() == torch::kFloat32 &&
-                  m2.scalar_type() == torch::kFloat32,
+  MFHRL_CHECK(r.dim() == 3 && m1.dim() == 3 && m2.dim() == 3,
               "bmm_like_addmm: 3-D float tensors expected");
-  MFHRL_CHECK(m1.size(0) == r.size(0) && m2.size(0) == r.size(0) && m1.size(1) == r.size(1) &&
-                  m2.size(2) == r.size(2) && m1.size(2) == m2.size(1),
-              "bmm_like_addmm: sizes " << r.sizes() << " = " << m1.sizes() << " x " << m2.sizes());
-  const Sgemm sgemm = process_sgemm();
-  torch::NoGradGuard no_grad;
-  // Slices in parallel over torch's intra-op threads, as torch's batched product does. A single
-  // slice runs inline (at::parallel_for never forks for one item), as torch's addmm calls BLAS.
-  at::parallel_for(0, r.size(0), 1, [&](std::int64_t begin, std::int64_t end) {
-    for (std::int64_t s = begin; s < end; ++s) {
-      if (sgemm != nullptr &&
-          sgemm_like_addmm(sgemm, slice_of(r, s), slice_of(m1, s), slice_of(m2, s), beta)) {
-        continue;
-      }
-      r[s].addmm_(m1[s], m2[s], beta, 1.0);
-    }
-  });
+  product(Operand{r}, Operand{m1}, Operand{m2}, beta);
 }
 
 namespace {
 
-// A 2-D tensor as one slice of a stack: (rows, cols) -> (1, rows, cols).
-torch::Tensor as_stack(const torch::Tensor& t) {
-  return t.dim() == 2 ? t.unsqueeze(0) : t;
-}
 // The bias shape that goes with weight w: (out) alone, (S, 1, out) stacked.
 std::vector<std::int64_t> bias_sizes(const torch::Tensor& w) {
   if (w.dim() == 2) return {w.size(0)};
@@ -307,14 +343,55 @@ void check_layer(const torch::Tensor& w, const torch::Tensor& b, std::size_t i) 
   MFHRL_CHECK(b.sizes() == torch::IntArrayRef(bias_sizes(w)),
               "MLP layer " << i << ": bias " << b.sizes() << " for weight " << w.sizes());
 }
-// A fresh ([S,] rows, out) tensor holding the bias b on every row (expand().contiguous() could
-// return the bias itself for one row, and a product would then be added into the parameter).
+// A fresh contiguous ([S,] rows, out) tensor holding bias b (contiguous) on every row.
 torch::Tensor bias_rows(const torch::Tensor& like_rows, const torch::Tensor& b, std::int64_t out) {
   auto shape = like_rows.sizes().vec();
   shape.back() = out;
   auto t = torch::empty(shape, like_rows.options());
-  t.copy_(b.expand(shape));
+  const std::int64_t S = t.dim() == 3 ? t.size(0) : 1, rows = t.size(-2);
+  MFHRL_CHECK(b.is_contiguous() && b.numel() == S * out,
+              "MLP bias " << b.sizes() << " for rows " << t.sizes() << " (contiguous expected)");
+  const float* bp = b.data_ptr<float>();
+  float* tp = t.data_ptr<float>();
+  for (std::int64_t s = 0; s < S; ++s) {
+    for (std::int64_t i = 0; i < rows; ++i) {
+      std::memcpy(tp + (s * rows + i) * out, bp + s * out,
+                  static_cast<std::size_t>(out) * sizeof(float));
+    }
+  }
   return t;
+}
+// x <- max(x, 0) in place for a contiguous float tensor, as torch's relu_ (clamp_min_ 0): -0
+// and NaN stay as they are. Branch-free (a branch mispredicts on the signs of activations):
+// SSE2's max returns its second operand for NaN and for two zeros, which is x.
+void relu_inplace(const torch::Tensor& t) {
+  float* p = t.data_ptr<float>();
+  const std::int64_t n = t.numel();
+  std::int64_t i = 0;
+#if defined(__SSE2__)
+  const __m128 zero = _mm_setzero_ps();
+  for (; i + 4 <= n; i += 4) _mm_storeu_ps(p + i, _mm_max_ps(zero, _mm_loadu_ps(p + i)));
+  for (; i < n; ++i) _mm_store_ss(p + i, _mm_max_ss(zero, _mm_load_ss(p + i)));
+#endif
+  for (; i < n; ++i) p[i] = p[i] < 0.0f ? 0.0f : p[i];
+}
+// g <- (h <= 0 ? 0 : g) in place for contiguous g and h of the same size: torch's
+// threshold_backward(g, h, 0) without a new tensor. Branch-free as relu_inplace.
+void relu_backward_inplace(const torch::Tensor& g, const torch::Tensor& h) {
+  MFHRL_CHECK(g.numel() == h.numel(),
+              "relu_backward_inplace: sizes " << g.sizes() << ", " << h.sizes());
+  float* gp = g.data_ptr<float>();
+  const float* hp = h.data_ptr<float>();
+  const std::int64_t n = g.numel();
+  std::int64_t i = 0;
+#if defined(__SSE2__)
+  const __m128 zero = _mm_setzero_ps();
+  for (; i + 4 <= n; i += 4) {
+    const __m128 off = _mm_cmple_ps(_mm_loadu_ps(hp + i), zero);
+    _mm_storeu_ps(gp + i, _mm_andnot_ps(off, _mm_loadu_ps(gp + i)));
+  }
+#endif
+  for (; i < n; ++i) gp[i] = hp[i] <= 0.0f ? 0.0f : gp[i];
 }
 
 // Layers [first, end) of params on h, each layer's input saved after its weight: appends w_i,
@@ -326,8 +403,8 @@ torch::Tensor forward_layers(torch::Tensor h, at::TensorList params, std::size_t
     const auto& w = params[2 * i];
     check_layer(w, params[2 * i + 1], i);
     auto out = bias_rows(h, params[2 * i + 1], w.size(-2));
-    bmm_like_addmm(as_stack(out), as_stack(h), as_stack(w).transpose(1, 2), 1.0f);
-    if (i + 1 < layers) out.relu_();
+    product(Operand{out}, Operand{h}, transposed(w), 1.0f);
+    if (i + 1 < layers) relu_inplace(out);
     saved.push_back(w);
     if (i + 1 < layers) saved.push_back(out);
     h = out;
@@ -348,10 +425,9 @@ torch::Tensor backward_layers(torch::autograd::AutogradContext* ctx, torch::Tens
   for (std::size_t i = layers; i-- > first;) {
     const auto& h = saved[2 * i];
     const auto& w = saved[2 * i + 1];
-    const auto gs = as_stack(g);
     if (ctx->needs_input_grad(grad_offset + 2 * i)) {
       auto gw = torch::empty(w.sizes(), g.options());
-      bmm_like_addmm(as_stack(gw), gs.transpose(1, 2), as_stack(h), 0.0f);
+      product(Operand{gw}, transposed(g), Operand{h}, 0.0f);
       out[grad_offset + 2 * i] = gw;
     }
     if (ctx->needs_input_grad(grad_offset + 1 + 2 * i)) {
@@ -359,8 +435,9 @@ torch::Tensor backward_layers(torch::autograd::AutogradContext* ctx, torch::Tens
     }
     if (i == 0 && !want_input) return {};
     auto gh = torch::empty(h.sizes(), g.options());
-    bmm_like_addmm(as_stack(gh), gs, as_stack(w), 0.0f);
-    g = i > 0 ? torch::threshold_backward(gh, h, 0) : gh;
+    product(Operand{gh}, Operand{g}, Operand{w}, 0.0f);
+    if (i > 0) relu_backward_inplace(gh, h);
+    g = gh;
   }
   return g;
 }
@@ -395,20 +472,26 @@ struct SharedMlpFunction : public torch::autograd::Function<SharedMlpFunction> {
     check_layer(w0, params[1], 0);
     // The state columns' part, once per state: b + s W_s^T, ([S,] B, width).
     auto hs = bias_rows(state, params[1], width);
-    bmm_like_addmm(as_stack(hs), as_stack(state), as_stack(w0).slice(2, 0, ds).transpose(1, 2),
-                   1.0f);
+    product(Operand{hs}, Operand{state}, Operand{w0, 0, ds, true}, 1.0f);
     // Repeated for each of the state's action rows, plus a W_a^T.
-    auto rep_shape = hs.sizes().vec();
-    rep_shape.insert(rep_shape.end() - 1, repeat);
     auto h_shape = act.sizes().vec();
     h_shape.back() = width;
-    auto h = hs.unsqueeze(-2).expand(rep_shape).contiguous().view(h_shape);
-    bmm_like_addmm(as_stack(h), as_stack(act), as_stack(w0).slice(2, ds, ds + da).transpose(1, 2),
-                   1.0f);
+    auto h = torch::empty(h_shape, hs.options());
+    {
+      const float* from = hs.data_ptr<float>();
+      float* to = h.data_ptr<float>();
+      const auto bytes = static_cast<std::size_t>(width) * sizeof(float);
+      for (std::int64_t i = 0; i < hs.numel() / width; ++i) {
+        for (std::int64_t j = 0; j < repeat; ++j) {
+          std::memcpy(to + (i * repeat + j) * width, from + i * width, bytes);
+        }
+      }
+    }
+    product(Operand{h}, Operand{act}, Operand{w0, ds, ds + da, true}, 1.0f);
     const std::size_t layers = params.size() / 2;
     std::vector<torch::Tensor> saved{state, act, w0};
     if (layers > 1) {
-      h.relu_();
+      relu_inplace(h);
       saved.push_back(h);
     }
     ctx->saved_data["repeat"] = repeat;
@@ -437,10 +520,8 @@ struct SharedMlpFunction : public torch::autograd::Function<SharedMlpFunction> {
     const auto g_state = g.view(shape).sum(-2);
     if (ctx->needs_input_grad(2)) {
       auto gw = torch::empty(w0.sizes(), g.options());
-      bmm_like_addmm(as_stack(gw).slice(2, 0, ds), as_stack(g_state).transpose(1, 2),
-                     as_stack(state), 0.0f);
-      bmm_like_addmm(as_stack(gw).slice(2, ds, ds + da), as_stack(g).transpose(1, 2), as_stack(act),
-                     0.0f);
+      product(Operand{gw, 0, ds}, transposed(g_state), Operand{state}, 0.0f);
+      product(Operand{gw, ds, ds + da}, transposed(g), Operand{act}, 0.0f);
       out[2] = gw;
     }
     if (ctx->needs_input_grad(3)) out[3] = at::sum_to(g_state, bias_sizes(w0));
