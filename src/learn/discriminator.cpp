@@ -1,6 +1,8 @@
 // H2O discriminators D_sa and D_sas for one level (see discriminator.h).
 #include "mfhrl/learn/discriminator.h"
 
+#include <cstring>
+
 #include "mfhrl/core/error.h"
 #include "nets.h"
 
@@ -112,22 +114,23 @@ std::vector<float> Discriminator::parameters() const {
   std::vector<float> out;
   for (const Mlp* net : {&impl_->d_sa, &impl_->d_sas}) {
     for (const auto& p : (*net)->parameters()) {
-      const auto c = p.detach().contiguous();
-      const float* d = c.data_ptr<float>();
-      out.insert(out.end(), d, d + c.numel());
+      MFHRL_CHECK(p.is_contiguous(), "Discriminator::parameters: a non-contiguous parameter");
+      const float* d = p.data_ptr<float>();
+      out.insert(out.end(), d, d + p.numel());
     }
   }
   return out;
 }
 
 void Discriminator::set_parameters(const std::vector<float>& flat) {
-  torch::NoGradGuard no_grad;
   std::size_t at = 0;
   for (const Mlp* net : {&impl_->d_sa, &impl_->d_sas}) {
     for (auto& p : (*net)->parameters()) {
       const auto n = static_cast<std::size_t>(p.numel());
       MFHRL_CHECK(at + n <= flat.size(), "set_parameters: " << flat.size() << " values, too few");
-      p.copy_(torch::from_blob(const_cast<float*>(flat.data() + at), p.sizes()));
+      MFHRL_CHECK(p.is_contiguous(), "set_parameters: a non-contiguous parameter");
+      // In place without a torch operation: the tensors and their autograd state stay as they are.
+      std::memcpy(p.data_ptr<float>(), flat.data() + at, n * sizeof(float));
       at += n;
     }
   }
