@@ -7,8 +7,8 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
-
 #include <functional>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -110,6 +110,49 @@ TEST_P(MlpForward, GivesTorchsOutputsAndGradientsBitForBit) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Rows, MlpForward, ::testing::Values(1, 33, 256));
+
+// Bit equality that also holds for NaN (torch::equal is false for any NaN).
+void expect_same_raw_bits(const torch::Tensor& a, const torch::Tensor& b, const std::string& what) {
+  ASSERT_TRUE(a.defined() && b.defined()) << what;
+  ASSERT_EQ(a.sizes(), b.sizes()) << what;
+  EXPECT_TRUE(torch::equal(a.contiguous().view(torch::kInt32), b.contiguous().view(torch::kInt32)))
+      << what;
+}
+
+// The in-place ReLU and its derivative on exact zeros, infinities and NaN: a row of zeros with a
+// zero first bias (pre-activations exactly 0), a row with an infinite input (+-inf, then inf - inf
+// = NaN behind the ReLU) and a row with a NaN input. 33 rows of width 31 also take the loops'
+// remainders (not a multiple of 4 floats).
+TEST(MlpForward, ZerosInfinitiesAndNanGetTorchsBits) {
+  torch::manual_seed(6);
+  Net layers = random_layers({23, 31, 31, 2}, 0);
+  {
+    torch::NoGradGuard no_grad;
+    layers.b[0].zero_();
+  }
+  auto x = torch::randn({33, 23});
+  x[0].zero_();
+  x[1][0] = std::numeric_limits<float>::infinity();
+  x[2][3] = std::numeric_limits<float>::quiet_NaN();
+  const Net ours = copy_layers(layers, true), theirs = copy_layers(layers, true);
+  const auto x1 = x.clone().requires_grad_(true), x2 = x.clone().requires_grad_(true);
+  const auto y = mlp_forward(x1, ours), y2 = torch_mlp(x2, theirs);
+  ASSERT_TRUE(std::isnan(y[1][0].item<float>()) || std::isnan(y[1][1].item<float>()));
+  expect_same_raw_bits(y, y2, "output");
+  const auto coef = torch::randn(y.sizes());
+  // Every row gets a gradient: the loss is NaN, its gradients are not (a NaN row's input gradient
+  // goes through the ReLU masks where the activations are NaN, as in torch).
+  (y * coef).sum().backward();
+  (y2 * coef).sum().backward();
+  ASSERT_TRUE(std::isfinite(x2.grad()[2].abs().sum().item<float>()));
+  expect_same_raw_bits(x1.grad(), x2.grad(), "input gradient");
+  for (std::size_t i = 0; i < ours.w.size(); ++i) {
+    expect_same_raw_bits(ours.w[i].grad(), theirs.w[i].grad(),
+                         "weight gradient " + std::to_string(i));
+    expect_same_raw_bits(ours.b[i].grad(), theirs.b[i].grad(),
+                         "bias gradient " + std::to_string(i));
+  }
+}
 
 // The critics inside the actor loss: weights without gradients, the input with one; and the
 // actor: the input without.
