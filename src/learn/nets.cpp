@@ -559,6 +559,8 @@ std::vector<torch::Tensor> layer_params(const Net& n, const char* who) {
 
 torch::Tensor mlp_forward(const torch::Tensor& x, const Net& n) {
   const auto params = layer_params(n, "mlp_forward");
+  MFHRL_CHECK(n.w[0].dim() == x.dim(),
+              "mlp_forward: a " << x.dim() << "-D input for " << n.w[0].dim() << "-D weights");
   return MlpFunction::apply(x, at::TensorList(params));
 }
 
@@ -572,7 +574,7 @@ torch::Tensor mlp_forward_shared(const torch::Tensor& state, const torch::Tensor
   MFHRL_CHECK(repeat >= 1 && state.dim() == act.dim() && (state.dim() == 2 || state.dim() == 3) &&
                   act.size(-2) == state.size(-2) * repeat &&
                   (state.dim() == 2 || act.size(0) == state.size(0)) &&
-                  n.w[0].size(-1) == state.size(-1) + act.size(-1),
+                  n.w[0].dim() == state.dim() && n.w[0].size(-1) == state.size(-1) + act.size(-1),
               "mlp_forward_shared: states " << state.sizes() << ", actions " << act.sizes()
                                             << ", repeat " << repeat << ", first weight "
                                             << n.w[0].sizes());

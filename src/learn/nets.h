@@ -87,11 +87,12 @@ Net net_of(const Mlp& net);
 // stacked. Every product is the BLAS call of torch's own Linear, slice by slice
 // (bmm_like_addmm): the forward's bias + x w^T, the backward's g w and, for the weight gradient,
 // g^T x as torch's addmm backward computes it (not (x^T g)^T, which bmm's autograd would use;
-// OpenBLAS can round the two differently). The ReLU and its derivative are exact (max(x, 0),
-// and the gradient where the output is > 0, as torch's relu_ and threshold_backward), done in
+// OpenBLAS can round the two differently). The ReLU and its derivative are exact (max(x, 0), and
+// the gradient zeroed where the output is <= 0, as torch's relu_ and threshold_backward), done in
 // place without torch operations; the bias gradient is torch's sum_to. So outputs and gradients
 // are those of the layer-by-layer torch graph, bit for bit, with one node instead of two or three
-// per layer and no view or copy operations per product.
+// per layer and no torch view or copy operation on the way to BLAS. The weights must have the
+// input's dimension (2-D alone, 3-D stacked).
 torch::Tensor mlp_forward(const torch::Tensor& x, const Net& n);
 
 // The same MLP on the rows [state_i, act_{i r + j}] for j < repeat, with state ([S,] B, ds) and

@@ -121,8 +121,9 @@ void expect_same_raw_bits(const torch::Tensor& a, const torch::Tensor& b, const 
 
 // The in-place ReLU and its derivative on exact zeros, infinities and NaN: a row of zeros with a
 // zero first bias (pre-activations exactly 0), a row with an infinite input (+-inf, then inf - inf
-// = NaN behind the ReLU) and a row with a NaN input. 33 rows of width 31 also take the loops'
-// remainders (not a multiple of 4 floats).
+// = NaN behind the ReLU) and rows with a NaN input. 33 rows of width 31 are 1023 floats, so the
+// 4-wide loops leave a remainder of 3, and the last row's NaN reaches it. (A pre-activation of
+// -0 cannot arise: it is b + a sum of products that starts from +0.)
 TEST(MlpForward, ZerosInfinitiesAndNanGetTorchsBits) {
   torch::manual_seed(6);
   Net layers = random_layers({23, 31, 31, 2}, 0);
@@ -134,6 +135,7 @@ TEST(MlpForward, ZerosInfinitiesAndNanGetTorchsBits) {
   x[0].zero_();
   x[1][0] = std::numeric_limits<float>::infinity();
   x[2][3] = std::numeric_limits<float>::quiet_NaN();
+  x[32][5] = std::numeric_limits<float>::quiet_NaN();
   const Net ours = copy_layers(layers, true), theirs = copy_layers(layers, true);
   const auto x1 = x.clone().requires_grad_(true), x2 = x.clone().requires_grad_(true);
   const auto y = mlp_forward(x1, ours), y2 = torch_mlp(x2, theirs);
