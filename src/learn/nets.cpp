@@ -343,23 +343,36 @@ void check_layer(const torch::Tensor& w, const torch::Tensor& b, std::size_t i) 
   MFHRL_CHECK(b.sizes() == torch::IntArrayRef(bias_sizes(w)),
               "MLP layer " << i << ": bias " << b.sizes() << " for weight " << w.sizes());
 }
+// A fresh contiguous tensor of `shape` whose rows (of shape.back() floats) are the rows of the
+// contiguous src, each repeated `repeat` times in order: src's row i fills rows [i repeat,
+// (i + 1) repeat).
+torch::Tensor repeated_rows(const torch::Tensor& src, std::int64_t repeat,
+                            const std::vector<std::int64_t>& shape) {
+  auto t = torch::empty(shape, src.options());
+  const std::int64_t width = shape.back();
+  MFHRL_CHECK(src.is_contiguous() && width > 0 && src.numel() % width == 0 &&
+                  src.numel() * repeat == t.numel(),
+              "repeated_rows: " << src.sizes() << " x " << repeat << " rows into " << t.sizes()
+                                << " (contiguous source expected)");
+  const float* from = src.data_ptr<float>();
+  float* to = t.data_ptr<float>();
+  const auto bytes = static_cast<std::size_t>(width) * sizeof(float);
+  for (std::int64_t i = 0; i < src.numel() / width; ++i) {
+    for (std::int64_t j = 0; j < repeat; ++j) {
+      std::memcpy(to + (i * repeat + j) * width, from + i * width, bytes);
+    }
+  }
+  return t;
+}
 // A fresh contiguous ([S,] rows, out) tensor holding bias b (contiguous) on every row.
 torch::Tensor bias_rows(const torch::Tensor& like_rows, const torch::Tensor& b, std::int64_t out) {
   auto shape = like_rows.sizes().vec();
   shape.back() = out;
-  auto t = torch::empty(shape, like_rows.options());
-  const std::int64_t S = t.dim() == 3 ? t.size(0) : 1, rows = t.size(-2);
-  MFHRL_CHECK(b.is_contiguous() && b.numel() == S * out,
-              "MLP bias " << b.sizes() << " for rows " << t.sizes() << " (contiguous expected)");
-  const float* bp = b.data_ptr<float>();
-  float* tp = t.data_ptr<float>();
-  for (std::int64_t s = 0; s < S; ++s) {
-    for (std::int64_t i = 0; i < rows; ++i) {
-      std::memcpy(tp + (s * rows + i) * out, bp + s * out,
-                  static_cast<std::size_t>(out) * sizeof(float));
-    }
-  }
-  return t;
+  const std::int64_t S = shape.size() == 3 ? shape[0] : 1;
+  MFHRL_CHECK(b.is_contiguous() && b.numel() == S * out, "MLP bias " << b.sizes() << " for rows "
+                                                                     << like_rows.sizes()
+                                                                     << " (contiguous expected)");
+  return repeated_rows(b, shape[shape.size() - 2], shape);
 }
 // x <- max(x, 0) in place for a contiguous float tensor, as torch's relu_ (clamp_min_ 0): -0
 // and NaN stay as they are. Branch-free (a branch mispredicts on the signs of activations):
@@ -476,17 +489,7 @@ struct SharedMlpFunction : public torch::autograd::Function<SharedMlpFunction> {
     // Repeated for each of the state's action rows, plus a W_a^T.
     auto h_shape = act.sizes().vec();
     h_shape.back() = width;
-    auto h = torch::empty(h_shape, hs.options());
-    {
-      const float* from = hs.data_ptr<float>();
-      float* to = h.data_ptr<float>();
-      const auto bytes = static_cast<std::size_t>(width) * sizeof(float);
-      for (std::int64_t i = 0; i < hs.numel() / width; ++i) {
-        for (std::int64_t j = 0; j < repeat; ++j) {
-          std::memcpy(to + (i * repeat + j) * width, from + i * width, bytes);
-        }
-      }
-    }
+    auto h = repeated_rows(hs, repeat, h_shape);
     product(Operand{h}, Operand{act}, Operand{w0, ds, ds + da, true}, 1.0f);
     const std::size_t layers = params.size() / 2;
     std::vector<torch::Tensor> saved{state, act, w0};
